@@ -1,1 +1,33 @@
-//! placeholder
+//! rkube's API model: everything about Kubernetes objects that needs no IO.
+//!
+//! - [`registry`]: the kinds the server serves and the [`Strategy`] each
+//!   follows (defaults, validation, status split, table columns), declared
+//!   once per kind in [`kinds`];
+//! - [`status`] and [`validation`]: errors as upstream words them;
+//! - [`labels`], [`fields`]: selectors; [`quantity`]: resource amounts;
+//! - [`table`]: server-side tables; [`meta`]: metadata rules;
+//!   [`discovery`]: the discovery documents, generated from the registry.
+//!
+//! Newcomers: start with [`registry`], then one kind in `kinds/`.
+//!
+//! **Architecture invariant**: no IO here. Nothing in this crate knows
+//! about HTTP or the store; it is pure functions over objects.
+//!
+//! [`Strategy`]: registry::Strategy
+
+#![warn(missing_docs)]
+
+pub mod defaults;
+pub mod discovery;
+pub mod fields;
+pub mod kinds;
+pub mod labels;
+pub mod meta;
+pub mod printers;
+pub mod quantity;
+pub mod registry;
+pub mod status;
+pub mod table;
+pub mod validation;
+
+pub use k8s_openapi;

@@ -1,0 +1,6 @@
+//! Defaults of coordination.k8s.io/v1 kinds, as upstream's `SetDefaults_*`.
+
+use k8s_openapi::api::coordination::v1 as api;
+
+/// Defaults of a Lease.
+pub fn lease(_obj: &mut api::Lease) {}

@@ -1,0 +1,165 @@
+//! Resource quantities (`100m`, `1.5Gi`, `2e3`): parsing, validation and
+//! exact arithmetic in milli-units.
+//!
+//! A quantity is a signed decimal number with an optional suffix: a binary
+//! SI suffix (`Ki Mi Gi Ti Pi Ei`), a decimal SI suffix (`n u m k M G T P
+//! E`), or a decimal exponent (`e3`, `E-2`).
+
+/// A parsed quantity, held exactly as nano-units (value × 10⁹).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Quantity {
+    nanos: i128,
+}
+
+/// What upstream says of a malformed quantity.
+pub const QUANTITY_FORMAT: &str =
+    "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+
+impl Quantity {
+    /// Parse a quantity string.
+    pub fn parse(s: &str) -> Result<Quantity, &'static str> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(QUANTITY_FORMAT);
+        }
+        let bytes = s.as_bytes();
+        let mut i = 0;
+        let negative = match bytes[0] {
+            b'-' => {
+                i = 1;
+                true
+            }
+            b'+' => {
+                i = 1;
+                false
+            }
+            _ => false,
+        };
+        let num_start = i;
+        let mut seen_dot = false;
+        while i < bytes.len() && (bytes[i].is_ascii_digit() || (bytes[i] == b'.' && !seen_dot)) {
+            seen_dot |= bytes[i] == b'.';
+            i += 1;
+        }
+        let number = &s[num_start..i];
+        if number.is_empty() || number == "." {
+            return Err(QUANTITY_FORMAT);
+        }
+        let suffix = &s[i..];
+        // Scale as (base, exponent): value = number × base^exponent.
+        let (base, exp): (i128, i32) = match suffix {
+            "" => (10, 0),
+            "n" => (10, -9),
+            "u" => (10, -6),
+            "m" => (10, -3),
+            "k" => (10, 3),
+            "M" => (10, 6),
+            "G" => (10, 9),
+            "T" => (10, 12),
+            "P" => (10, 15),
+            "E" => (10, 18),
+            "Ki" => (2, 10),
+            "Mi" => (2, 20),
+            "Gi" => (2, 30),
+            "Ti" => (2, 40),
+            "Pi" => (2, 50),
+            "Ei" => (2, 60),
+            s if s.starts_with(['e', 'E']) => {
+                let e: i32 = s[1..].parse().map_err(|_| QUANTITY_FORMAT)?;
+                if !(-30..=30).contains(&e) {
+                    return Err("quantity exponent out of range");
+                }
+                (10, e)
+            }
+            _ => return Err(QUANTITY_FORMAT),
+        };
+        let (int_part, frac_part) = number.split_once('.').unwrap_or((number, ""));
+        let digits = format!("{int_part}{frac_part}");
+        let digits = digits.trim_start_matches('0');
+        if digits.len() > 30 {
+            return Err("quantity too large");
+        }
+        let mantissa: i128 = if digits.is_empty() {
+            0
+        } else {
+            digits.parse().map_err(|_| QUANTITY_FORMAT)?
+        };
+        // nanos = mantissa × 10^(9 - frac_len) × base^exp, rounded up.
+        let mut num: i128 = mantissa;
+        let mut den: i128 = 1;
+        let mut scale10 = 9 - frac_part.len() as i32;
+        if base == 10 {
+            scale10 += exp;
+        } else {
+            num = num.checked_mul(1i128 << exp).ok_or("quantity too large")?;
+        }
+        if scale10 >= 0 {
+            num = num
+                .checked_mul(
+                    10i128
+                        .checked_pow(scale10 as u32)
+                        .ok_or("quantity too large")?,
+                )
+                .ok_or("quantity too large")?;
+        } else {
+            den = 10i128
+                .checked_pow((-scale10) as u32)
+                .ok_or("quantity too small")?;
+        }
+        let nanos = (num + den - 1) / den;
+        Ok(Quantity {
+            nanos: if negative { -nanos } else { nanos },
+        })
+    }
+
+    /// The value in milli-units, rounded up (CPU: millicores).
+    pub fn millis(&self) -> i64 {
+        let m =
+            self.nanos.div_euclid(1_000_000) + i128::from(self.nanos.rem_euclid(1_000_000) != 0);
+        m.clamp(i64::MIN as i128, i64::MAX as i128) as i64
+    }
+
+    /// The value in whole units, rounded up (memory: bytes).
+    pub fn value(&self) -> i64 {
+        let v = self.nanos.div_euclid(1_000_000_000)
+            + i128::from(self.nanos.rem_euclid(1_000_000_000) != 0);
+        v.clamp(i64::MIN as i128, i64::MAX as i128) as i64
+    }
+
+    /// Whether the quantity is below zero.
+    pub fn is_negative(&self) -> bool {
+        self.nanos < 0
+    }
+
+    /// The exact value in nano-units.
+    pub fn nanos(&self) -> i128 {
+        self.nanos
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Quantity;
+
+    #[test]
+    fn parses_suffixes() {
+        assert_eq!(Quantity::parse("100m").unwrap().millis(), 100);
+        assert_eq!(Quantity::parse("1.5").unwrap().millis(), 1500);
+        assert_eq!(Quantity::parse("2").unwrap().millis(), 2000);
+        assert_eq!(Quantity::parse("1Ki").unwrap().value(), 1024);
+        assert_eq!(Quantity::parse("1.5Gi").unwrap().value(), 1610612736);
+        assert_eq!(Quantity::parse("128M").unwrap().value(), 128_000_000);
+        assert_eq!(Quantity::parse("2e3").unwrap().value(), 2000);
+        assert_eq!(Quantity::parse("1E-3").unwrap().millis(), 1);
+        assert_eq!(Quantity::parse("0.1m").unwrap().millis(), 1, "rounds up");
+        assert_eq!(Quantity::parse("-1").unwrap().millis(), -1000);
+        assert_eq!(Quantity::parse(".5").unwrap().millis(), 500);
+    }
+
+    #[test]
+    fn rejects_malformed() {
+        for bad in ["", "abc", "1x", "1.2.3", "Mi", "1 Gi", "1Gb", "--1"] {
+            assert!(Quantity::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}
