@@ -332,6 +332,10 @@ impl<S: Strategy> Kind for TypedKind<S> {
         if let Value::Object(map) = &mut value {
             map.insert("apiVersion".into(), Value::from(info.api_version()));
             map.insert("kind".into(), Value::from(info.kind));
+            // Upstream's status is a struct, never absent: `status: {}`.
+            if info.status {
+                map.entry("status").or_insert_with(|| Value::Object(Default::default()));
+            }
         }
         Ok(value)
     }

@@ -1,1 +1,84 @@
-fn main() {}
+//! `rkube`: Kubernetes in one binary. This file only parses the command
+//! line and hands over to the crates that do the work.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "rkube", version, about = "Kubernetes in one small binary")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the control plane: the Kubernetes API server on an embedded or
+    /// etcd store.
+    Server(ServerArgs),
+}
+
+#[derive(clap::Args)]
+struct ServerArgs {
+    /// Where certificates, the admin kubeconfig and the default database live.
+    #[arg(long, default_value = "/var/lib/rkube")]
+    data_dir: PathBuf,
+    /// Address and port to serve HTTPS on.
+    #[arg(long, default_value = "127.0.0.1:6443")]
+    listen: SocketAddr,
+    /// `sqlite://PATH` (default: `sqlite://<data-dir>/state.db`) or
+    /// `etcd://HOST:PORT[,HOST:PORT...]`.
+    #[arg(long)]
+    datastore: Option<String>,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RKUBE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command {
+        Command::Server(args) => runtime.block_on(server(args)),
+    }
+}
+
+async fn server(args: ServerArgs) -> Result<()> {
+    let started = std::time::Instant::now();
+    let datastore = args
+        .datastore
+        .unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("state.db").display()));
+    let running = rkube_apiserver::start(rkube_apiserver::Config {
+        data_dir: args.data_dir,
+        listen: args.listen,
+        datastore: datastore.clone(),
+    })
+    .await?;
+    println!(
+        "rkube API server ready on https://{} in {} ms (datastore {datastore})\nkubeconfig: {}\n  export KUBECONFIG={}",
+        running.addr,
+        started.elapsed().as_millis(),
+        running.kubeconfig.display(),
+        running.kubeconfig.display(),
+    );
+    wait_for_signal().await;
+    eprintln!("shutting down");
+    running.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

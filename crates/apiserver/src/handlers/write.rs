@@ -1,0 +1,818 @@
+//! Create, update (PUT), patch, delete and deletecollection: the one write
+//! path every kind goes through.
+//!
+//! Every write is a compare-and-swap on the store: read the current object
+//! (from the cache, consistent), compute the new one, write it if nobody
+//! changed the object meanwhile; a conflict the client did not cause (no
+//! resourceVersion of its own) is retried with the newer object the store
+//! handed back. The cache learns of the write through the store's watch,
+//! like any other change; handlers never touch it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use rkube_api::meta::{generate_name, new_uid, now};
+use rkube_api::registry::{Operation, ResourceInfo};
+use rkube_api::status::{Cause, Details, Status, success_status};
+use rkube_store::Error as StoreError;
+use serde_json::{Value, json};
+
+use super::Ctx;
+use crate::object::{CachedObject, Filter};
+use crate::response::Response;
+
+/// The most attempts at a write that keeps conflicting with others.
+const MAX_ATTEMPTS: usize = 16;
+
+/// Which part of an object a PUT or PATCH targets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The object itself: status changes are ignored.
+    Main,
+    /// `/status`: only status changes.
+    Status,
+    /// `/finalize` (namespaces): only spec.finalizers changes.
+    Finalize,
+    /// Internal writes that set spec and status together (binding).
+    All,
+}
+
+/// Parse a request body as a JSON object (400 otherwise).
+pub fn decode_object(body: &[u8], content_type: Option<&str>, expected_kind: &str) -> Result<Value, Status> {
+    let media = content_type.unwrap_or("application/json").split(';').next().unwrap_or("").trim();
+    if !matches!(media, "application/json" | "" | "*/*") {
+        return Err(Status::unsupported_media_type(&[
+            "application/json",
+            "application/yaml",
+            "application/vnd.kubernetes.protobuf",
+        ]));
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        let summary = if body.is_empty() {
+            "<empty>".to_owned()
+        } else if body.first() == Some(&b'{') {
+            let head = String::from_utf8_lossy(&body[..body.len().min(30)]).into_owned();
+            if body.len() > 30 { format!("{head} ...") } else { head }
+        } else {
+            let hex: String = body.iter().take(30).map(|b| format!("{b:02x}")).collect();
+            if body.len() > 30 { format!("{hex} ...") } else { hex }
+        };
+        Status::bad_request(format!(
+            "the object provided is unrecognized (must be of type {expected_kind}): couldn't get version/kind; json parse error: {e} ({summary})"
+        ))
+    })?;
+    if !value.is_object() {
+        return Err(Status::bad_request(format!(
+            "the object provided is unrecognized (must be of type {expected_kind}): body is not a JSON object"
+        )));
+    }
+    Ok(value)
+}
+
+/// Check the body's apiVersion and kind (when given) against the URL's.
+fn check_type(ctx: &Ctx, obj: &mut Value) -> Result<(), Status> {
+    let want_version = ctx.served.api_version();
+    let version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
+    if (!version.is_empty() && version != want_version) || (!kind.is_empty() && kind != ctx.served.kind) {
+        let shown_version = if version.is_empty() { want_version.clone() } else { version.to_owned() };
+        let shown_kind = if kind.is_empty() { ctx.served.kind } else { kind };
+        return Err(Status::bad_request(format!(
+            "{shown_kind} in version \"{}\" cannot be handled as a {}: the API version in the data ({shown_version}) does not match the expected API version ({want_version})",
+            shown_version.rsplit('/').next().unwrap_or(""),
+            ctx.served.kind,
+        )));
+    }
+    obj["apiVersion"] = Value::from(want_version);
+    obj["kind"] = Value::from(ctx.served.kind);
+    Ok(())
+}
+
+/// Take `metadata` out of an object as typed ObjectMeta (400 if malformed).
+pub fn take_meta(obj: &mut Value, kind: &str) -> Result<ObjectMeta, Status> {
+    let raw = obj
+        .as_object_mut()
+        .and_then(|m| m.remove("metadata"))
+        .unwrap_or(Value::Null);
+    if raw.is_null() {
+        return Ok(ObjectMeta::default());
+    }
+    serde_json::from_value(raw).map_err(|e| {
+        Status::bad_request(format!("{kind} in version \"v1\" cannot be handled as a {kind}: metadata: {e}"))
+    })
+}
+
+/// Put typed metadata back into an object.
+pub fn put_meta(obj: &mut Value, meta: &ObjectMeta) {
+    obj["metadata"] = serde_json::to_value(meta).unwrap_or_else(|_| json!({}));
+}
+
+/// The stored bytes of an object: its JSON without resourceVersion.
+fn stored_bytes(obj: &Value) -> Result<Bytes, Status> {
+    let mut obj = obj.clone();
+    if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+        m.remove("resourceVersion");
+    }
+    Ok(Bytes::from(serde_json::to_vec(&obj).map_err(Status::internal)?))
+}
+
+/// The cached form of an object just written at `revision`.
+fn written(info: &ResourceInfo, ns: &str, name: &str, bytes: &[u8], revision: i64) -> Result<CachedObject, Status> {
+    let rest = if info.namespaced() { format!("{ns}/{name}") } else { name.to_owned() };
+    CachedObject::from_stored(info, &rest, bytes, revision).map_err(Status::internal)
+}
+
+fn store_err(ctx: &Ctx, name: &str, e: StoreError) -> Status {
+    let info = ctx.info();
+    match e {
+        StoreError::AlreadyExists(_) => Status::already_exists(info.group, info.plural, name),
+        StoreError::NotFound(_) => Status::not_found(info.group, info.plural, name),
+        StoreError::Conflict { .. } => Status::stale(info.group, info.plural, name),
+        other => Status::internal(other),
+    }
+}
+
+/// The namespace a request targets, checked for existence and lifecycle
+/// (as upstream's NamespaceLifecycle admission).
+async fn check_namespace(ctx: &Ctx, ns: &str, name: &str) -> Result<(), Status> {
+    let namespaces = ctx
+        .server
+        .registry
+        .resource("", "namespaces")
+        .map(|r| *r.info())
+        .ok_or_else(|| Status::internal("namespaces are not registered"))?;
+    let cache = ctx
+        .server
+        .cache
+        .resource(&namespaces)
+        .ok_or_else(|| Status::internal("namespaces are not cached"))?;
+    let Some(nsobj) = cache.get(ns) else {
+        return Err(Status::not_found("", "namespaces", ns));
+    };
+    let terminating = serde_json::from_slice::<Value>(&nsobj.json)
+        .map(|v| v["status"]["phase"] == "Terminating" || !v["metadata"]["deletionTimestamp"].is_null())
+        .unwrap_or(false);
+    if terminating {
+        let info = ctx.info();
+        let mut s = Status::forbidden(
+            info.group,
+            info.plural,
+            name,
+            &format!("unable to create new content in namespace {ns} because it is being terminated"),
+        );
+        s.details.causes.push(Cause {
+            reason: "NamespaceTerminating".into(),
+            message: format!("namespace {ns} is being terminated"),
+            field: "metadata.namespace".into(),
+        });
+        return Err(s);
+    }
+    Ok(())
+}
+
+/// POST to a collection.
+pub async fn create(ctx: Ctx, body: Bytes, content_type: Option<&str>) -> Result<Response, Status> {
+    let obj = decode_object(&body, content_type, ctx.served.kind)?;
+    let dry_run = ctx.query.dry_run()?;
+    let stored = create_object(&ctx, obj, dry_run).await?;
+    ctx.object_response(201, &stored)
+}
+
+/// Create an object from a request-version value; returns it as stored.
+pub async fn create_object(ctx: &Ctx, mut obj: Value, dry_run: bool) -> Result<CachedObject, Status> {
+    let info = *ctx.info();
+    check_type(ctx, &mut obj)?;
+    let mut obj = ctx.served.to_storage(obj)?;
+    let mut meta = take_meta(&mut obj, info.kind)?;
+
+    // Namespace: from the URL; a different one in the body is an error.
+    let namespace = if info.namespaced() {
+        let url_ns = ctx.path.namespace.clone().unwrap_or_default();
+        match meta.namespace.as_deref() {
+            Some(ns) if !ns.is_empty() && ns != url_ns => {
+                return Err(Status::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ));
+            }
+            _ => {}
+        }
+        meta.namespace = Some(url_ns.clone());
+        url_ns
+    } else {
+        meta.namespace = None;
+        String::new()
+    };
+
+    if meta.resource_version.as_deref().is_some_and(|rv| !rv.is_empty()) {
+        return Err(Status::new(500, "", "resourceVersion should not be set on objects to be created"));
+    }
+    let generated = meta.name.as_deref().unwrap_or("").is_empty()
+        && meta.generate_name.as_deref().is_some_and(|g| !g.is_empty());
+    if generated {
+        meta.name = Some(generate_name(meta.generate_name.as_deref().unwrap_or("")));
+    }
+    let name = meta.name.clone().unwrap_or_default();
+    if info.namespaced() && !name.is_empty() {
+        check_namespace(ctx, &namespace, &name).await?;
+    }
+    meta.uid = Some(new_uid());
+    meta.creation_timestamp = Some(Time(now()));
+    meta.deletion_timestamp = None;
+    meta.deletion_grace_period_seconds = None;
+    meta.self_link = None;
+    if info.generation {
+        meta.generation = Some(1);
+    }
+    put_meta(&mut obj, &meta);
+    if info.status {
+        if let Some(m) = obj.as_object_mut() {
+            m.remove("status");
+        }
+    }
+    let obj = ctx.served.resource.kind.admit(obj, Operation::Create)?;
+    let bytes = stored_bytes(&obj)?;
+    let key = ctx.key(Some(&namespace), &name);
+    let revision = if dry_run {
+        ctx.server.cache.revision()
+    } else {
+        match ctx.server.store.create(&key, bytes.clone()).await {
+            Ok(rev) => rev,
+            Err(StoreError::AlreadyExists(_)) if generated => {
+                let mut s = Status::already_exists(info.group, info.plural, &name);
+                s.message.push_str(", the server was not able to generate a unique name for the object");
+                s.details.retry_after_seconds = Some(1);
+                return Err(s);
+            }
+            Err(e) => return Err(store_err(ctx, &name, e)),
+        }
+    };
+    written(&info, &namespace, &name, &bytes, revision)
+}
+
+/// The current object, from a cache that has caught up with every write
+/// acknowledged so far.
+async fn current(ctx: &Ctx, ns: Option<&str>, name: &str) -> Result<Option<Arc<CachedObject>>, Status> {
+    ctx.server.cache.sync().await?;
+    Ok(ctx.cache()?.get(&ctx.rest(ns, name)))
+}
+
+/// PUT of an object or its status / finalize subresource.
+pub async fn update(ctx: Ctx, body: Bytes, content_type: Option<&str>, target: Target) -> Result<Response, Status> {
+    let mut obj = decode_object(&body, content_type, ctx.served.kind)?;
+    check_type(&ctx, &mut obj)?;
+    let name = ctx.name().to_owned();
+    let body_name = obj["metadata"]["name"].as_str().unwrap_or("").to_owned();
+    if body_name != name {
+        return Err(Status::bad_request(format!(
+            "the name of the object ({body_name}) does not match the name on the URL ({name})"
+        )));
+    }
+    let url_ns = ctx.path.namespace.clone();
+    if let (Some(body_ns), Some(url_ns)) = (obj["metadata"]["namespace"].as_str(), url_ns.as_deref()) {
+        if !body_ns.is_empty() && body_ns != url_ns {
+            return Err(Status::bad_request(format!(
+                "the namespace of the object ({body_ns}) does not match the namespace on the request ({url_ns})"
+            )));
+        }
+    }
+    let dry_run = ctx.query.dry_run()?;
+    let requested_rv = obj["metadata"]["resourceVersion"].as_str().unwrap_or("").to_owned();
+    let obj = ctx.served.to_storage(obj)?;
+    let (code, stored) = write_with_retries(&ctx, &name, dry_run, |_current| Ok((obj.clone(), requested_rv.clone())), target).await?;
+    ctx.object_response(code, &stored)
+}
+
+/// PATCH of an object or its status.
+pub async fn patch(ctx: Ctx, body: Bytes, content_type: Option<&str>, target: Target) -> Result<Response, Status> {
+    let kind = patch_kind(content_type)?;
+    let patch: Value = serde_json::from_slice(&body)
+        .map_err(|e| Status::bad_request(format!("error decoding patch: {e}")))?;
+    let name = ctx.name().to_owned();
+    let dry_run = ctx.query.dry_run()?;
+    let (code, stored) = write_with_retries(&ctx, &name, dry_run, |current| {
+        let Some(current) = current else {
+            return Err(ctx.not_found(&name));
+        };
+        let original = ctx.served.from_storage(current.value()?);
+        let mut patched = apply_patch(kind, original, &patch)?;
+        let rv = patched["metadata"]["resourceVersion"].as_str().unwrap_or("").to_owned();
+        // A patch may not rename or move the object.
+        if patched["metadata"]["name"].as_str().unwrap_or("") != name {
+            return Err(Status::bad_request(format!(
+                "the name of the object ({}) does not match the name on the URL ({name})",
+                patched["metadata"]["name"].as_str().unwrap_or("")
+            )));
+        }
+        check_type(&ctx, &mut patched)?;
+        Ok((ctx.served.to_storage(patched)?, rv))
+    }, target)
+    .await?;
+    ctx.object_response(code, &stored)
+}
+
+/// The patch formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatchKind {
+    /// RFC 6902.
+    Json,
+    /// RFC 7386.
+    Merge,
+}
+
+fn patch_kind(content_type: Option<&str>) -> Result<PatchKind, Status> {
+    let media = content_type.unwrap_or("").split(';').next().unwrap_or("").trim();
+    match media {
+        "application/json-patch+json" => Ok(PatchKind::Json),
+        "application/merge-patch+json" => Ok(PatchKind::Merge),
+        _ => Err(Status::unsupported_media_type(&[
+            "application/json-patch+json",
+            "application/merge-patch+json",
+            "application/strategic-merge-patch+json",
+            "application/apply-patch+yaml",
+        ])),
+    }
+}
+
+/// Apply a patch to an object.
+pub fn apply_patch(kind: PatchKind, mut original: Value, patch: &Value) -> Result<Value, Status> {
+    match kind {
+        PatchKind::Merge => {
+            if !patch.is_object() {
+                return Err(Status::bad_request("error decoding patch: a merge patch must be a JSON object"));
+            }
+            json_patch::merge(&mut original, patch);
+            Ok(original)
+        }
+        PatchKind::Json => {
+            let ops: json_patch::Patch = serde_json::from_value(patch.clone())
+                .map_err(|e| Status::bad_request(format!("error decoding patch: {e}")))?;
+            json_patch::patch(&mut original, &ops).map_err(|e| {
+                Status::new(422, "Invalid", format!("the server rejected our request due to an error in our request: {e}"))
+            })?;
+            Ok(original)
+        }
+    }
+}
+
+/// Merge what a client sent into the stored object for an update: server
+/// fields come from the stored object, and status or spec from whichever
+/// side the target says.
+fn merge_for_update(info: &ResourceInfo, new: Value, old: &Value, target: Target) -> Result<Value, Status> {
+    let mut new = new;
+    let mut old = old.clone();
+    let old_meta = take_meta(&mut old, info.kind)?;
+    let mut meta = take_meta(&mut new, info.kind)?;
+
+    let mut merged = match target {
+        Target::Main => {
+            if info.status {
+                match old.get("status") {
+                    Some(s) => new["status"] = s.clone(),
+                    None => {
+                        if let Some(m) = new.as_object_mut() {
+                            m.remove("status");
+                        }
+                    }
+                }
+            }
+            new
+        }
+        Target::Status => {
+            let mut merged = old.clone();
+            match new.get("status") {
+                Some(s) => merged["status"] = s.clone(),
+                None => {
+                    if let Some(m) = merged.as_object_mut() {
+                        m.remove("status");
+                    }
+                }
+            }
+            merged
+        }
+        Target::Finalize => {
+            let mut merged = old.clone();
+            merged["spec"]["finalizers"] = new["spec"]["finalizers"].clone();
+            merged
+        }
+        Target::All => new,
+    };
+
+    // Server-owned metadata always comes from the stored object.
+    meta.name = old_meta.name.clone();
+    meta.namespace = old_meta.namespace.clone();
+    meta.uid = old_meta.uid.clone();
+    meta.creation_timestamp = old_meta.creation_timestamp.clone();
+    meta.deletion_timestamp = old_meta.deletion_timestamp.clone();
+    if meta.deletion_grace_period_seconds.is_none() || old_meta.deletion_timestamp.is_some() {
+        meta.deletion_grace_period_seconds = old_meta.deletion_grace_period_seconds;
+    }
+    meta.generation = old_meta.generation;
+    meta.resource_version = None;
+    meta.self_link = None;
+    if matches!(target, Target::Status | Target::Finalize) && info.plural != "pods" {
+        // Status writers may not relabel the object.
+        meta.labels = old_meta.labels.clone();
+    }
+    if old_meta.deletion_timestamp.is_some() {
+        let old_f: Vec<&String> = old_meta.finalizers.iter().flatten().collect();
+        let added: Vec<&String> = meta.finalizers.iter().flatten().filter(|f| !old_f.contains(f)).collect();
+        if !added.is_empty() {
+            return Err(Status::invalid(
+                info.group,
+                info.kind,
+                old_meta.name.as_deref().unwrap_or(""),
+                &[rkube_api::validation::FieldError {
+                    kind: rkube_api::validation::ErrorType::Forbidden,
+                    field: "metadata.finalizers".into(),
+                    value: None,
+                    detail: format!(
+                        "no new finalizers can be added if the object is being deleted, found new finalizers []string{{{}}}",
+                        added.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>().join(", ")
+                    ),
+                }],
+            ));
+        }
+    }
+    put_meta(&mut merged, &meta);
+    Ok(merged)
+}
+
+/// Whether anything outside metadata and status differs.
+fn spec_changed(new: &Value, old: &Value) -> bool {
+    let strip = |v: &Value| -> BTreeMap<String, Value> {
+        v.as_object()
+            .map(|m| {
+                m.iter()
+                    .filter(|(k, _)| !matches!(k.as_str(), "metadata" | "status" | "apiVersion" | "kind"))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    strip(new) != strip(old)
+}
+
+/// The update loop shared by PUT, PATCH and subresources: `compute` gets the
+/// current object (None if missing) and returns the desired object in the
+/// storage version plus the resourceVersion the client asserted ("" for
+/// none). Returns the HTTP code and the stored object.
+pub async fn write_with_retries(
+    ctx: &Ctx,
+    name: &str,
+    dry_run: bool,
+    compute: impl Fn(Option<&CachedObject>) -> Result<(Value, String), Status>,
+    target: Target,
+) -> Result<(u16, Arc<CachedObject>), Status> {
+    let info = *ctx.info();
+    let ns = ctx.path.namespace.clone();
+    let key = ctx.key(ns.as_deref(), name);
+    let mut cur = current(ctx, ns.as_deref(), name).await?;
+    for _ in 0..MAX_ATTEMPTS {
+        let (desired, asserted_rv) = compute(cur.as_deref())?;
+        let Some(existing) = cur.clone() else {
+            return Err(ctx.not_found(name));
+        };
+        if !asserted_rv.is_empty() && asserted_rv != existing.revision.to_string() {
+            return Err(Status::stale(info.group, info.plural, name));
+        }
+        let old = existing.value()?;
+        let merged = merge_for_update(&info, desired, &old, target)?;
+        let mut new = ctx.served.resource.kind.admit(merged, Operation::Update(&old))?;
+        if info.generation && target == Target::Main && spec_changed(&new, &old) {
+            let generation = old["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
+            new["metadata"]["generation"] = Value::from(generation);
+        }
+        let mut old_plain = old.clone();
+        if let Some(m) = old_plain["metadata"].as_object_mut() {
+            m.remove("resourceVersion");
+        }
+        if new == old_plain {
+            // Nothing changed: no write, same resourceVersion (as upstream).
+            return Ok((200, existing));
+        }
+        // An object being deleted whose last finalizer just went goes away.
+        let finalizers_done = !new["metadata"]["deletionTimestamp"].is_null()
+            && new["metadata"]["finalizers"].as_array().is_none_or(|f| f.is_empty())
+            && new["metadata"]["deletionGracePeriodSeconds"].as_i64().unwrap_or(0) == 0
+            && new["spec"]["finalizers"].as_array().is_none_or(|f| f.is_empty());
+        let bytes = stored_bytes(&new)?;
+        if dry_run {
+            let obj = written(&info, ns.as_deref().unwrap_or(""), name, &bytes, existing.revision)?;
+            return Ok((200, Arc::new(obj)));
+        }
+        let result = if finalizers_done {
+            ctx.server
+                .store
+                .delete(&key, Some(existing.revision))
+                .await
+                .map(|(rev, _)| rev)
+        } else {
+            ctx.server.store.update(&key, bytes.clone(), existing.revision).await
+        };
+        match result {
+            Ok(rev) => {
+                let obj = written(&info, ns.as_deref().unwrap_or(""), name, &bytes, rev)?;
+                return Ok((200, Arc::new(obj)));
+            }
+            Err(StoreError::Conflict { current, .. }) => {
+                if !asserted_rv.is_empty() {
+                    return Err(Status::stale(info.group, info.plural, name));
+                }
+                cur = Some(Arc::new(
+                    CachedObject::from_stored(&info, &ctx.rest(ns.as_deref(), name), &current.value, current.mod_revision)
+                        .map_err(Status::internal)?,
+                ));
+            }
+            Err(StoreError::NotFound(_)) => return Err(ctx.not_found(name)),
+            Err(e) => return Err(store_err(ctx, name, e)),
+        }
+    }
+    Err(Status::conflict(info.group, info.plural, name, "too many concurrent updates; please retry"))
+}
+
+/// `DeleteOptions` of a request, from its body and query.
+#[derive(Clone, Debug, Default)]
+pub struct DeleteOptions {
+    /// Seconds of grace (pods).
+    pub grace_period: Option<i64>,
+    /// Background, Foreground or Orphan.
+    pub propagation: Option<String>,
+    /// Required UID.
+    pub uid: Option<String>,
+    /// Required resourceVersion.
+    pub resource_version: Option<String>,
+    /// Validate only.
+    pub dry_run: bool,
+}
+
+impl DeleteOptions {
+    /// Parse from the body (a DeleteOptions object, or empty) and query.
+    pub fn parse(ctx: &Ctx, body: &[u8]) -> Result<DeleteOptions, Status> {
+        let mut opts = DeleteOptions {
+            grace_period: ctx.query.int("gracePeriodSeconds")?,
+            propagation: ctx.query.get("propagationPolicy").map(str::to_owned),
+            dry_run: ctx.query.dry_run()?,
+            ..Default::default()
+        };
+        if ctx.query.get("orphanDependents") == Some("true") && opts.propagation.is_none() {
+            opts.propagation = Some("Orphan".into());
+        }
+        if !body.iter().all(u8::is_ascii_whitespace) {
+            let v: Value = serde_json::from_slice(body)
+                .map_err(|e| Status::bad_request(format!("error decoding DeleteOptions: {e}")))?;
+            if let Some(g) = v["gracePeriodSeconds"].as_i64() {
+                opts.grace_period = Some(g);
+            }
+            if let Some(p) = v["propagationPolicy"].as_str() {
+                opts.propagation = Some(p.to_owned());
+            }
+            if v["orphanDependents"].as_bool() == Some(true) && opts.propagation.is_none() {
+                opts.propagation = Some("Orphan".into());
+            }
+            if let Some(u) = v["preconditions"]["uid"].as_str() {
+                opts.uid = Some(u.to_owned());
+            }
+            if let Some(r) = v["preconditions"]["resourceVersion"].as_str() {
+                opts.resource_version = Some(r.to_owned());
+            }
+            if v["dryRun"].as_array().is_some_and(|a| a.iter().any(|d| d == "All")) {
+                opts.dry_run = true;
+            }
+        }
+        if let Some(p) = &opts.propagation {
+            if !matches!(p.as_str(), "Background" | "Foreground" | "Orphan") {
+                return Err(Status::invalid(
+                    "",
+                    "DeleteOptions",
+                    "",
+                    &[rkube_api::validation::FieldError {
+                        kind: rkube_api::validation::ErrorType::NotSupported,
+                        field: "propagationPolicy".into(),
+                        value: Some(Value::from(p.clone())),
+                        detail: "supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\"".into(),
+                    }],
+                ));
+            }
+        }
+        Ok(opts)
+    }
+}
+
+/// DELETE of one object.
+pub async fn delete(ctx: Ctx, body: Bytes) -> Result<Response, Status> {
+    let opts = DeleteOptions::parse(&ctx, &body)?;
+    let name = ctx.name().to_owned();
+    let info = *ctx.info();
+    if info.plural == "namespaces" && matches!(name.as_str(), "default" | "kube-system" | "kube-public") {
+        return Err(Status::forbidden("", "namespaces", &name, "this namespace may not be deleted"));
+    }
+    let (deleted, obj) = delete_object(&ctx, &name, &opts).await?;
+    // Pods, Services and Namespaces answer with the object; other kinds
+    // with a Status once the object is gone, as upstream.
+    let returns_object = matches!(info.plural, "pods" | "services" | "namespaces");
+    if deleted && !returns_object {
+        let value = obj.value()?;
+        let details = Details {
+            name: name.clone(),
+            group: info.group.to_owned(),
+            kind: info.plural.to_owned(),
+            uid: value["metadata"]["uid"].as_str().unwrap_or("").to_owned(),
+            ..Default::default()
+        };
+        return Ok(crate::response::json_value(200, &success_status(details)));
+    }
+    ctx.object_response(200, &obj)
+}
+
+/// Delete (or start deleting) one object. Returns whether it is gone now,
+/// and its last state.
+pub async fn delete_object(ctx: &Ctx, name: &str, opts: &DeleteOptions) -> Result<(bool, Arc<CachedObject>), Status> {
+    let info = *ctx.info();
+    let ns = ctx.path.namespace.clone();
+    let key = ctx.key(ns.as_deref(), name);
+    let mut cur = current(ctx, ns.as_deref(), name).await?;
+    for _ in 0..MAX_ATTEMPTS {
+        let Some(existing) = cur.clone() else {
+            return Err(ctx.not_found(name));
+        };
+        let mut obj = existing.value()?;
+        if let Some(uid) = &opts.uid {
+            let actual = obj["metadata"]["uid"].as_str().unwrap_or("");
+            if uid != actual {
+                return Err(Status::conflict(info.group, info.kind, name, &format!(
+                    "the UID in the precondition ({uid}) does not match the UID in record ({actual}). The object might have been deleted and then recreated"
+                )));
+            }
+        }
+        if let Some(rv) = &opts.resource_version {
+            let actual = existing.revision.to_string();
+            if *rv != actual {
+                return Err(Status::conflict(info.group, info.kind, name, &format!(
+                    "the ResourceVersion in the precondition ({rv}) does not match the ResourceVersion in record ({actual}). The object might have been modified"
+                )));
+            }
+        }
+
+        // Finalizers the propagation policy asks for.
+        let mut finalizers: Vec<String> = obj["metadata"]["finalizers"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|f| f.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default();
+        let policy = opts.propagation.clone().or_else(|| default_propagation(&info).map(str::to_owned));
+        match policy.as_deref() {
+            Some("Orphan") => {
+                finalizers.retain(|f| f != "foregroundDeletion");
+                if !finalizers.iter().any(|f| f == "orphan") {
+                    finalizers.push("orphan".into());
+                }
+            }
+            Some("Foreground") => {
+                finalizers.retain(|f| f != "orphan");
+                if !finalizers.iter().any(|f| f == "foregroundDeletion") {
+                    finalizers.push("foregroundDeletion".into());
+                }
+            }
+            _ => {}
+        }
+        let grace = graceful_period(&info, &obj, opts.grace_period);
+        let namespace_pending = info.plural == "namespaces"
+            && obj["spec"]["finalizers"].as_array().is_some_and(|f| !f.is_empty());
+        let being_deleted = !obj["metadata"]["deletionTimestamp"].is_null();
+
+        if finalizers.is_empty() && grace.is_none() && !namespace_pending {
+            if opts.dry_run {
+                return Ok((true, existing));
+            }
+            match ctx.server.store.delete(&key, Some(existing.revision)).await {
+                Ok(_) => return Ok((true, existing)),
+                Err(StoreError::Conflict { current, .. }) => {
+                    cur = Some(Arc::new(
+                        CachedObject::from_stored(&info, &ctx.rest(ns.as_deref(), name), &current.value, current.mod_revision)
+                            .map_err(Status::internal)?,
+                    ));
+                    continue;
+                }
+                Err(StoreError::NotFound(_)) => return Err(ctx.not_found(name)),
+                Err(e) => return Err(store_err(ctx, name, e)),
+            }
+        }
+
+        // Mark the object as being deleted and let its finalizers (or the
+        // kubelet, for a graceful pod deletion) finish the job.
+        let now = now();
+        let mut changed = false;
+        if !being_deleted {
+            let at = now + k8s_openapi::jiff::SignedDuration::from_secs(grace.unwrap_or(0));
+            obj["metadata"]["deletionTimestamp"] = serde_json::to_value(Time(at)).map_err(Status::internal)?;
+            obj["metadata"]["deletionGracePeriodSeconds"] = Value::from(grace.unwrap_or(0));
+            if let Some(g) = obj["metadata"]["generation"].as_i64() {
+                obj["metadata"]["generation"] = Value::from(g + 1);
+            }
+            if info.plural == "namespaces" {
+                obj["status"]["phase"] = Value::from("Terminating");
+            }
+            changed = true;
+        } else if let (Some(g), Some(old)) = (grace, obj["metadata"]["deletionGracePeriodSeconds"].as_i64()) {
+            // A shorter grace period brings the deletion forward.
+            if g < old {
+                let at = now + k8s_openapi::jiff::SignedDuration::from_secs(g);
+                obj["metadata"]["deletionTimestamp"] = serde_json::to_value(Time(at)).map_err(Status::internal)?;
+                obj["metadata"]["deletionGracePeriodSeconds"] = Value::from(g);
+                changed = true;
+            }
+        }
+        let old_finalizers = obj["metadata"]["finalizers"].clone();
+        let new_finalizers = if finalizers.is_empty() { Value::Null } else { json!(finalizers) };
+        if old_finalizers != new_finalizers && !(old_finalizers.is_null() && finalizers.is_empty()) {
+            obj["metadata"]["finalizers"] = new_finalizers;
+            changed = true;
+        }
+        if !changed {
+            return Ok((false, existing));
+        }
+        let bytes = stored_bytes(&obj)?;
+        if opts.dry_run {
+            let o = written(&info, ns.as_deref().unwrap_or(""), name, &bytes, existing.revision)?;
+            return Ok((false, Arc::new(o)));
+        }
+        match ctx.server.store.update(&key, bytes.clone(), existing.revision).await {
+            Ok(rev) => {
+                let o = written(&info, ns.as_deref().unwrap_or(""), name, &bytes, rev)?;
+                return Ok((false, Arc::new(o)));
+            }
+            Err(StoreError::Conflict { current, .. }) => {
+                cur = Some(Arc::new(
+                    CachedObject::from_stored(&info, &ctx.rest(ns.as_deref(), name), &current.value, current.mod_revision)
+                        .map_err(Status::internal)?,
+                ));
+            }
+            Err(StoreError::NotFound(_)) => return Err(ctx.not_found(name)),
+            Err(e) => return Err(store_err(ctx, name, e)),
+        }
+    }
+    Err(Status::conflict(info.group, info.plural, name, "too many concurrent updates; please retry"))
+}
+
+/// The propagation policy of a kind when the client names none.
+fn default_propagation(info: &ResourceInfo) -> Option<&'static str> {
+    match (info.group, info.plural) {
+        ("", "replicationcontrollers") | ("batch", "jobs") => Some("Orphan"),
+        _ => None,
+    }
+}
+
+/// Pods bound to a node that is running them end gracefully: the kubelet
+/// stops the containers and then deletes the pod with grace 0. Unbound or
+/// finished pods, and a grace of 0, delete at once.
+fn graceful_period(info: &ResourceInfo, obj: &Value, requested: Option<i64>) -> Option<i64> {
+    if info.group != "" || info.plural != "pods" {
+        return None;
+    }
+    let bound = obj["spec"]["nodeName"].as_str().is_some_and(|n| !n.is_empty());
+    let finished = matches!(obj["status"]["phase"].as_str(), Some("Succeeded" | "Failed"));
+    if !bound || finished {
+        return None;
+    }
+    let grace = requested
+        .or_else(|| obj["spec"]["terminationGracePeriodSeconds"].as_i64())
+        .unwrap_or(30);
+    if grace <= 0 { None } else { Some(grace) }
+}
+
+/// DELETE of a collection: every object matching the selectors.
+pub async fn delete_collection(ctx: Ctx, body: Bytes) -> Result<Response, Status> {
+    let opts = DeleteOptions::parse(&ctx, &body)?;
+    let info = *ctx.info();
+    let filter = Filter::new(
+        &info,
+        ctx.path.namespace.clone(),
+        ctx.query.get("labelSelector"),
+        ctx.query.get("fieldSelector"),
+    )?;
+    ctx.server.cache.sync().await?;
+    let (objects, _, _) = ctx.cache()?.list(&filter, None, 0);
+    let mut items = Vec::new();
+    for obj in objects {
+        let sub = Ctx {
+            server: ctx.server.clone(),
+            served: ctx.served.clone(),
+            path: crate::request::ResourcePath {
+                namespace: if info.namespaced() { Some(obj.namespace.clone()) } else { None },
+                name: Some(obj.name.clone()),
+                ..ctx.path.clone()
+            },
+            query: ctx.query.clone(),
+            want: ctx.want,
+            user: ctx.user.clone(),
+        };
+        match delete_object(&sub, &obj.name, &opts).await {
+            Ok((_, last)) => items.push(last),
+            Err(s) if s.code == 404 => {}
+            Err(s) => return Err(s),
+        }
+    }
+    let revision = ctx.server.cache.revision();
+    ctx.list_response(&items, revision, None, None)
+}
