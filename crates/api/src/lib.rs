@@ -23,6 +23,7 @@ pub mod fields;
 pub mod kinds;
 pub mod labels;
 pub mod meta;
+pub mod patch;
 pub mod printers;
 pub mod quantity;
 pub mod registry;

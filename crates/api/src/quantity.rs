@@ -137,9 +137,142 @@ impl Quantity {
     }
 }
 
+/// How a quantity was written, which decides how it is written back:
+/// upstream re-serializes every quantity in canonical form in the same
+/// family of suffixes (`1.5Gi` → `1536Mi`, `0.5` → `500m`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// `n u m "" k M G T P E`.
+    DecimalSI,
+    /// `Ki Mi Gi Ti Pi Ei`.
+    BinarySI,
+    /// `e3`, `E-2`.
+    DecimalExponent,
+}
+
+impl Format {
+    /// The format of a quantity string (assumed well-formed).
+    pub fn of(s: &str) -> Format {
+        let s = s.trim();
+        let suffix = s.trim_start_matches(['+', '-']);
+        let suffix = suffix.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.');
+        match suffix {
+            "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" => Format::BinarySI,
+            "" | "n" | "u" | "m" | "k" | "M" | "G" | "T" | "P" | "E" => Format::DecimalSI,
+            _ => Format::DecimalExponent,
+        }
+    }
+}
+
+const NANOS_PER_UNIT: i128 = 1_000_000_000;
+
+impl Quantity {
+    /// A quantity of whole units.
+    pub fn from_units(units: i64) -> Quantity {
+        Quantity {
+            nanos: i128::from(units) * NANOS_PER_UNIT,
+        }
+    }
+
+    /// Whether the quantity is exactly zero.
+    pub fn is_zero(&self) -> bool {
+        self.nanos == 0
+    }
+
+    /// Round away from zero to a multiple of 1m, as upstream does to every
+    /// quantity of a ResourceList.
+    pub fn round_up_milli(self) -> Quantity {
+        let step = 1_000_000;
+        let rem = self.nanos % step;
+        if rem == 0 {
+            return self;
+        }
+        let nanos = if self.nanos > 0 {
+            self.nanos - rem + step
+        } else {
+            self.nanos - rem - step
+        };
+        Quantity { nanos }
+    }
+
+    /// The canonical string upstream writes for this value in `format`.
+    pub fn to_canonical(&self, format: Format) -> String {
+        if self.nanos == 0 {
+            return "0".into();
+        }
+        if format == Format::BinarySI
+            && let Some(s) = self.binary_canonical()
+        {
+            return s;
+        }
+        let (mut mantissa, mut exp) = (self.nanos, -9i32);
+        while mantissa % 10 == 0 {
+            mantissa /= 10;
+            exp += 1;
+        }
+        let rem = exp.rem_euclid(3);
+        mantissa *= 10i128.pow(rem as u32);
+        exp -= rem;
+        if format == Format::DecimalExponent {
+            return if exp == 0 {
+                mantissa.to_string()
+            } else {
+                format!("{mantissa}e{exp}")
+            };
+        }
+        while exp > 18 {
+            mantissa *= 1000;
+            exp -= 3;
+        }
+        let suffix = match exp {
+            -9 => "n",
+            -6 => "u",
+            -3 => "m",
+            0 => "",
+            3 => "k",
+            6 => "M",
+            9 => "G",
+            12 => "T",
+            15 => "P",
+            _ => "E",
+        };
+        format!("{mantissa}{suffix}")
+    }
+
+    /// Binary form (`1536Mi`), when the value is a whole number of at
+    /// least 1024 in magnitude; otherwise upstream falls back to decimal.
+    fn binary_canonical(&self) -> Option<String> {
+        if self.nanos % NANOS_PER_UNIT != 0 || self.nanos.abs() < 1024 * NANOS_PER_UNIT {
+            return None;
+        }
+        let mut units = self.nanos / NANOS_PER_UNIT;
+        let mut i = 0;
+        while units % 1024 == 0 && i < 6 {
+            units /= 1024;
+            i += 1;
+        }
+        let suffix = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"][i];
+        Some(format!("{units}{suffix}"))
+    }
+}
+
+impl std::fmt::Display for Quantity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_canonical(Format::DecimalSI))
+    }
+}
+
+/// The canonical form of a quantity string, optionally rounded up to
+/// milli precision first (ResourceLists); `None` if it does not parse.
+pub fn canonicalize(s: &str, round_milli: bool) -> Option<String> {
+    let q = Quantity::parse(s).ok()?;
+    let q = if round_milli { q.round_up_milli() } else { q };
+    Some(q.to_canonical(Format::of(s)))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Quantity;
+    use super::{Quantity, canonicalize};
 
     #[test]
     fn parses_suffixes() {
@@ -161,5 +294,31 @@ mod tests {
         for bad in ["", "abc", "1x", "1.2.3", "Mi", "1 Gi", "1Gb", "--1"] {
             assert!(Quantity::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn canonical_forms_match_upstream() {
+        for (input, milli, want) in [
+            ("1000m", true, "1"),
+            ("0.5", true, "500m"),
+            ("1.5Gi", true, "1536Mi"),
+            ("1Gi", true, "1Gi"),
+            ("128M", true, "128M"),
+            ("2000", true, "2k"),
+            ("1500", true, "1500"),
+            ("0.0001", true, "1m"),
+            ("1n", true, "1m"),
+            ("1n", false, "1n"),
+            ("1.5m", false, "1500u"),
+            ("1e3", true, "1e3"),
+            ("512", true, "512"),
+            ("0.5Ki", true, "512"),
+            ("0", true, "0"),
+            ("100m", true, "100m"),
+            ("-1", true, "-1"),
+        ] {
+            assert_eq!(canonicalize(input, milli).as_deref(), Some(want), "{input}");
+        }
+        assert_eq!(canonicalize("abc", true), None);
     }
 }

@@ -118,6 +118,9 @@ pub struct ResourceInfo {
     pub categories: &'static [&'static str],
     /// Whether `/status` exists (and the main resource ignores status).
     pub status: bool,
+    /// Whether a create may set status (Nodes register with theirs);
+    /// otherwise a new object's status is cleared.
+    pub status_on_create: bool,
     /// The scale subresource, if any.
     pub scale: Option<ScaleSpec>,
     /// Whether `metadata.generation` tracks spec changes.
@@ -151,6 +154,7 @@ impl ResourceInfo {
             short_names: &[],
             categories: &[],
             status: false,
+            status_on_create: false,
             scale: None,
             generation: false,
             name_rule: NameRule::Subdomain,
@@ -223,8 +227,15 @@ pub trait Strategy: Send + Sync + 'static {
     /// Adjust an update beyond the generic status split.
     fn prepare_update(_new: &mut Self::Object, _old: &Self::Object) {}
 
-    /// Validate an object (create and update).
+    /// Validate an object (on update, and on create unless
+    /// [`validate_create`](Strategy::validate_create) says otherwise).
     fn validate(_obj: &Self::Object, _errs: &mut Errors) {}
+
+    /// Validate a new object: by default as [`validate`](Strategy::validate);
+    /// kinds with create-only checks add them here.
+    fn validate_create(obj: &Self::Object, errs: &mut Errors) {
+        Self::validate(obj, errs)
+    }
 
     /// Validate what an update changes (immutable fields).
     fn validate_update(_new: &Self::Object, _old: &Self::Object, _errs: &mut Errors) {}
@@ -244,8 +255,12 @@ pub trait Strategy: Send + Sync + 'static {
 pub enum Operation<'a> {
     /// A new object.
     Create,
-    /// A change to `old`.
+    /// A change to `old` through the object itself.
     Update(&'a Value),
+    /// A change to `old` through a subresource (`/status`, `/finalize`):
+    /// the server already merged what the subresource may change, so the
+    /// kind's `prepare_update` (which guards the main resource) is skipped.
+    UpdateSubresource(&'a Value),
 }
 
 /// A kind as the generic server code sees it: JSON in, JSON out.
@@ -306,18 +321,23 @@ impl<S: Strategy> Kind for TypedKind<S> {
                 S::prepare_create(&mut typed);
                 None
             }
-            Operation::Update(old) => {
+            Operation::Update(old) | Operation::UpdateSubresource(old) => {
                 let old = Self::decode(old.clone()).map_err(|e| {
                     Status::internal(format!("stored object is unreadable: {}", e.message))
                 })?;
-                S::prepare_update(&mut typed, &old);
+                if matches!(op, Operation::Update(_)) {
+                    S::prepare_update(&mut typed, &old);
+                }
                 Some(old)
             }
         };
         validate_object_meta(k8s_openapi::Metadata::metadata(&typed), info, &mut errs);
-        S::validate(&typed, &mut errs);
-        if let Some(old) = &old {
-            S::validate_update(&typed, old, &mut errs);
+        match &old {
+            None => S::validate_create(&typed, &mut errs),
+            Some(old) => {
+                S::validate(&typed, &mut errs);
+                S::validate_update(&typed, old, &mut errs);
+            }
         }
         if !errs.is_empty() {
             let name = k8s_openapi::Metadata::metadata(&typed)
@@ -334,7 +354,8 @@ impl<S: Strategy> Kind for TypedKind<S> {
             map.insert("kind".into(), Value::from(info.kind));
             // Upstream's status is a struct, never absent: `status: {}`.
             if info.status {
-                map.entry("status").or_insert_with(|| Value::Object(Default::default()));
+                map.entry("status")
+                    .or_insert_with(|| Value::Object(Default::default()));
             }
         }
         Ok(value)
@@ -355,7 +376,7 @@ pub trait Conversion: Send + Sync {
     /// A served-version object to the storage version.
     fn to_storage(&self, obj: Value) -> Result<Value, Status>;
     /// A storage-version object to the served version.
-    fn from_storage(&self, obj: Value) -> Value;
+    fn to_served(&self, obj: Value) -> Value;
 }
 
 /// One stored kind.
@@ -411,9 +432,9 @@ impl Served {
     }
 
     /// A stored object to the request's version.
-    pub fn from_storage(&self, obj: Value) -> Value {
+    pub fn to_served(&self, obj: Value) -> Value {
         match &self.conversion {
-            Some(c) => c.from_storage(obj),
+            Some(c) => c.to_served(obj),
             None => obj,
         }
     }

@@ -60,7 +60,7 @@ pub struct Status {
     /// The message.
     pub message: String,
     /// Details.
-    pub details: Details,
+    pub details: Box<Details>,
 }
 
 /// A resource as upstream names it in error messages: `pods`, or
@@ -80,7 +80,7 @@ impl Status {
             code,
             reason,
             message: message.into(),
-            details: Details::default(),
+            details: Box::default(),
         }
     }
 
@@ -141,23 +141,30 @@ impl Status {
         )
     }
 
-    /// 422 Invalid: `Pod "bad" is invalid: <errors>`, with one cause per
+    /// 422 Invalid: `Pod "bad" is invalid: <errors>` (`Job.batch "x"`
+    /// outside the core group; identical messages once), with one cause per
     /// field error.
     pub fn invalid(group: &str, kind: &str, name: &str, errors: &[FieldError]) -> Status {
-        let summary = match errors {
-            [one] => one.to_string(),
-            many => format!(
-                "[{}]",
-                many.iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+        let mut messages: Vec<String> = Vec::new();
+        for e in errors {
+            let m = e.to_string();
+            if !messages.contains(&m) {
+                messages.push(m);
+            }
+        }
+        let summary = match messages.as_slice() {
+            [one] => one.clone(),
+            many => format!("[{}]", many.join(", ")),
+        };
+        let qualified = if group.is_empty() {
+            kind.to_owned()
+        } else {
+            format!("{kind}.{group}")
         };
         let mut status = Status::new(
             422,
             "Invalid",
-            format!("{kind} \"{name}\" is invalid: {summary}"),
+            format!("{qualified} \"{name}\" is invalid: {summary}"),
         )
         .with_resource(group, kind, name);
         status.details.causes = errors.iter().map(FieldError::cause).collect();

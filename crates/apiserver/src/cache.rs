@@ -169,7 +169,9 @@ impl Drop for Subscription {
         if let Some(cache) = self.cache.upgrade() {
             let mut inner = cache.inner.write();
             inner.watchers.retain(|w| w.id != self.id);
-            cache.metrics.watchers(cache.info().plural, inner.watchers.len() as i64);
+            cache
+                .metrics
+                .watchers(cache.info().plural, inner.watchers.len() as i64);
         }
     }
 }
@@ -195,10 +197,19 @@ impl ResourceCache {
 
     /// The objects matching `filter`, from key suffix `start` on, at most
     /// `limit` (0: all), with the total of matches when it is cheap to know.
-    pub fn list(&self, filter: &Filter, start: Option<&str>, limit: usize) -> (Vec<Arc<CachedObject>>, bool, Option<usize>) {
+    pub fn list(
+        &self,
+        filter: &Filter,
+        start: Option<&str>,
+        limit: usize,
+    ) -> (Vec<Arc<CachedObject>>, bool, Option<usize>) {
         let inner = self.inner.read();
         let info = self.info();
-        let ns_prefix = filter.namespace.as_ref().filter(|_| info.namespaced()).map(|ns| format!("{ns}/"));
+        let ns_prefix = filter
+            .namespace
+            .as_ref()
+            .filter(|_| info.namespaced())
+            .map(|ns| format!("{ns}/"));
         let lower = match (start, &ns_prefix) {
             (Some(s), Some(p)) => s.max(p.as_str()).to_owned(),
             (Some(s), None) => s.to_owned(),
@@ -209,10 +220,10 @@ impl ResourceCache {
         let mut more = false;
         let mut seen = 0usize;
         for (key, obj) in inner.objects.range(lower..) {
-            if let Some(p) = &ns_prefix {
-                if !key.starts_with(p.as_str()) {
-                    break;
-                }
+            if let Some(p) = &ns_prefix
+                && !key.starts_with(p.as_str())
+            {
+                break;
             }
             if !filter.matches(info, obj) {
                 continue;
@@ -233,7 +244,12 @@ impl ResourceCache {
     }
 
     /// Register a watcher.
-    pub fn subscribe(self: &Arc<Self>, filter: Filter, from: WatchFrom, bookmarks: bool) -> Result<Subscription, Status> {
+    pub fn subscribe(
+        self: &Arc<Self>,
+        filter: Filter,
+        from: WatchFrom,
+        bookmarks: bool,
+    ) -> Result<Subscription, Status> {
         let (tx, rx) = mpsc::channel(WATCHER_QUEUE);
         let dropped = Arc::new(AtomicBool::new(false));
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
@@ -265,7 +281,8 @@ impl ResourceCache {
             bookmarks,
             dropped: dropped.clone(),
         });
-        self.metrics.watchers(info.plural, inner.watchers.len() as i64);
+        self.metrics
+            .watchers(info.plural, inner.watchers.len() as i64);
         Ok(Subscription {
             initial,
             rx,
@@ -290,7 +307,14 @@ impl ResourceCache {
             EventKind::Deleted => (EventType::Deleted, inner.objects.remove(rest)),
             EventKind::Created | EventKind::Updated => {
                 let prev = inner.objects.insert(rest.to_owned(), object.clone());
-                (if prev.is_some() { EventType::Modified } else { EventType::Added }, prev)
+                (
+                    if prev.is_some() {
+                        EventType::Modified
+                    } else {
+                        EventType::Added
+                    },
+                    prev,
+                )
             }
         };
         let event = Arc::new(CachedEvent {
@@ -299,19 +323,22 @@ impl ResourceCache {
             prev,
             line: OnceLock::new(),
         });
-        if inner.events.len() == RING_CAPACITY {
-            if let Some(old) = inner.events.pop_front() {
-                inner.floor = old.object.revision;
-            }
+        if inner.events.len() == RING_CAPACITY
+            && let Some(old) = inner.events.pop_front()
+        {
+            inner.floor = old.object.revision;
         }
         inner.events.push_back(event.clone());
         let before = inner.watchers.len();
-        inner.watchers.retain(|w| match event_for(info, &w.filter, &event) {
-            None => true,
-            Some(msg) => deliver(w, msg),
-        });
+        inner
+            .watchers
+            .retain(|w| match event_for(info, &w.filter, &event) {
+                None => true,
+                Some(msg) => deliver(w, msg),
+            });
         if inner.watchers.len() != before {
-            self.metrics.watchers(info.plural, inner.watchers.len() as i64);
+            self.metrics
+                .watchers(info.plural, inner.watchers.len() as i64);
         }
     }
 
@@ -401,7 +428,11 @@ fn split_key(key: &str) -> Option<(&str, &str)> {
 
 impl WatchCache {
     /// Load every object and start following the store.
-    pub async fn start(store: Arc<dyn Store>, registry: &Registry, metrics: Arc<Metrics>) -> anyhow::Result<Arc<WatchCache>> {
+    pub async fn start(
+        store: Arc<dyn Store>,
+        registry: &Registry,
+        metrics: Arc<Metrics>,
+    ) -> anyhow::Result<Arc<WatchCache>> {
         let cache = Arc::new(WatchCache {
             store,
             caches: RwLock::new(HashMap::new()),
@@ -481,25 +512,41 @@ impl WatchCache {
             .store
             .current_revision()
             .await
-            .map_err(|e| Status::internal(e))?;
+            .map_err(Status::internal)?;
         self.wait_for(current).await?;
         Ok(current.max(self.revision()))
     }
 
     /// List everything at one revision and rebuild every kind's state.
     async fn relist(&self) -> anyhow::Result<i64> {
-        let list = self.store.list("/registry/", ListOptions::default()).await?;
+        let list = self
+            .store
+            .list("/registry/", ListOptions::default())
+            .await?;
         let mut per_kind: HashMap<String, BTreeMap<String, Arc<CachedObject>>> = HashMap::new();
-        let caches: Vec<(String, Arc<ResourceCache>)> =
-            self.caches.read().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let caches: Vec<(String, Arc<ResourceCache>)> = self
+            .caches
+            .read()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         for kv in &list.kvs {
-            let Some((prefix, rest)) = split_key(&kv.key) else { continue };
-            let Some((_, cache)) = caches.iter().find(|(p, _)| p == prefix) else { continue };
+            let Some((prefix, rest)) = split_key(&kv.key) else {
+                continue;
+            };
+            let Some((_, cache)) = caches.iter().find(|(p, _)| p == prefix) else {
+                continue;
+            };
             match CachedObject::from_stored(cache.info(), rest, &kv.value, kv.mod_revision) {
                 Ok(obj) => {
-                    per_kind.entry(prefix.to_owned()).or_default().insert(rest.to_owned(), Arc::new(obj));
+                    per_kind
+                        .entry(prefix.to_owned())
+                        .or_default()
+                        .insert(rest.to_owned(), Arc::new(obj));
                 }
-                Err(e) => tracing::error!(key = %kv.key, error = %e, "skipping undecodable stored object"),
+                Err(e) => {
+                    tracing::error!(key = %kv.key, error = %e, "skipping undecodable stored object")
+                }
             }
         }
         for (prefix, cache) in caches {
@@ -512,10 +559,10 @@ impl WatchCache {
     fn apply(&self, events: &[rkube_store::Event]) {
         let caches = self.caches.read();
         for e in events {
-            if let Some((prefix, rest)) = split_key(&e.kv.key) {
-                if let Some(cache) = caches.get(prefix) {
-                    cache.apply(e.kind, rest, &e.kv.value, e.kv.mod_revision);
-                }
+            if let Some((prefix, rest)) = split_key(&e.kv.key)
+                && let Some(cache) = caches.get(prefix)
+            {
+                cache.apply(e.kind, rest, &e.kv.value, e.kv.mod_revision);
             }
         }
         drop(caches);

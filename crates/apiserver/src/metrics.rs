@@ -34,9 +34,11 @@ impl Metrics {
     pub fn new() -> Metrics {
         let mut registry = Registry::default();
         let requests = Family::<Labels, Counter>::default();
-        let latency = Family::<Labels, Histogram>::new_with_constructor(histogram as fn() -> Histogram);
+        let latency =
+            Family::<Labels, Histogram>::new_with_constructor(histogram as fn() -> Histogram);
         let watchers = Family::<Labels, Gauge>::default();
-        let store = Family::<Labels, Histogram>::new_with_constructor(histogram as fn() -> Histogram);
+        let store =
+            Family::<Labels, Histogram>::new_with_constructor(histogram as fn() -> Histogram);
         registry.register(
             "apiserver_request",
             "Requests by verb, resource and HTTP code",
@@ -76,7 +78,10 @@ impl Metrics {
             ])
             .inc();
         self.latency
-            .get_or_create(&vec![("verb", verb.to_owned()), ("resource", resource.to_owned())])
+            .get_or_create(&vec![
+                ("verb", verb.to_owned()),
+                ("resource", resource.to_owned()),
+            ])
             .observe(started.elapsed().as_secs_f64());
     }
 
@@ -89,7 +94,10 @@ impl Metrics {
 
     fn store_op(&self, operation: &'static str, backend: &'static str, started: Instant) {
         self.store
-            .get_or_create(&vec![("operation", operation.to_owned()), ("backend", backend.to_owned())])
+            .get_or_create(&vec![
+                ("operation", operation.to_owned()),
+                ("backend", backend.to_owned()),
+            ])
             .observe(started.elapsed().as_secs_f64());
     }
 

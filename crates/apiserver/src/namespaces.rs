@@ -3,13 +3,16 @@
 //! namespace controller).
 //!
 //! Deleting a namespace marks it Terminating (its `kubernetes` finalizer
-//! keeps it). The lifecycle task then deletes every namespaced object in
-//! it through the ordinary delete path (finalizers and graceful pod
+//! keeps it). After a grace of five seconds, as upstream, the lifecycle
+//! task deletes every namespaced object in it through the ordinary delete
+//! path (finalizers and graceful pod
 //! deletion apply), and once nothing is left, removes the finalizer via
 //! `/finalize`, which lets the namespace go.
 
 use std::sync::Arc;
 use std::time::Duration;
+
+use k8s_openapi::jiff::Timestamp;
 
 use rkube_api::registry::Scope;
 use serde_json::json;
@@ -18,13 +21,22 @@ use crate::handlers::write::{self, DeleteOptions, Target};
 use crate::object::Filter;
 use crate::server::ApiServer;
 
+/// How long a deleted namespace waits before its content is deleted, as
+/// upstream's namespace controller waits: it lets clients that delete a
+/// namespace and its objects together (`kubectl delete -f`) finish first.
+const DELETION_GRACE: Duration = Duration::from_secs(5);
+
 /// Namespaces every cluster has.
 pub const BUILTIN: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
 
 /// Create the built-in namespaces that do not exist yet.
 pub async fn bootstrap(server: &Arc<ApiServer>) -> anyhow::Result<()> {
     let ctx = server.ctx("", "v1", "namespaces", None, None)?;
-    server.cache.sync().await.map_err(|s| anyhow::anyhow!("{s}"))?;
+    server
+        .cache
+        .sync()
+        .await
+        .map_err(|s| anyhow::anyhow!("{s}"))?;
     let cache = ctx.cache().map_err(|s| anyhow::anyhow!("{s}"))?;
     for name in BUILTIN {
         if cache.get(name).is_some() {
@@ -43,11 +55,14 @@ pub async fn bootstrap(server: &Arc<ApiServer>) -> anyhow::Result<()> {
 /// Run the namespace lifecycle until the server stops.
 pub fn spawn_lifecycle(server: Arc<ApiServer>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let Ok(ctx) = server.ctx("", "v1", "namespaces", None, None) else { return };
+        let Ok(ctx) = server.ctx("", "v1", "namespaces", None, None) else {
+            return;
+        };
         let Ok(cache) = ctx.cache() else { return };
         // Wake on any namespace change; also retry periodically while a
         // namespace waits for its content to go.
-        let Ok(mut sub) = cache.subscribe(Filter::default(), crate::cache::WatchFrom::Now, false) else {
+        let Ok(mut sub) = cache.subscribe(Filter::default(), crate::cache::WatchFrom::Now, false)
+        else {
             return;
         };
         let mut ticker = tokio::time::interval(Duration::from_secs(1));
@@ -66,7 +81,14 @@ pub fn spawn_lifecycle(server: Arc<ApiServer>) -> tokio::task::JoinHandle<()> {
             let (namespaces, _, _) = cache.list(&Filter::default(), None, 0);
             for ns in namespaces {
                 let Ok(value) = ns.value() else { continue };
-                if value["metadata"]["deletionTimestamp"].is_null() {
+                let Some(since) = value["metadata"]["deletionTimestamp"]
+                    .as_str()
+                    .and_then(|t| t.parse::<Timestamp>().ok())
+                else {
+                    continue;
+                };
+                let waited = Timestamp::now().duration_since(since);
+                if waited.as_secs() < DELETION_GRACE.as_secs() as i64 {
                     continue;
                 }
                 if let Err(e) = finish(&server, &ns.name).await {
@@ -102,11 +124,17 @@ async fn finish(server: &Arc<ApiServer>, namespace: &str) -> anyhow::Result<()> 
             if !value["metadata"]["deletionTimestamp"].is_null() {
                 continue; // already going; its finalizers or kubelet decide when
             }
-            let ctx = server.ctx(info.group, info.version, info.plural, Some(namespace), Some(&obj.name))?;
-            if let Err(s) = write::delete_object(&ctx, &obj.name, &opts).await {
-                if s.code != 404 {
-                    tracing::warn!(namespace, name = %obj.name, error = %s, "deleting namespace content");
-                }
+            let ctx = server.ctx(
+                info.group,
+                info.version,
+                info.plural,
+                Some(namespace),
+                Some(&obj.name),
+            )?;
+            if let Err(s) = write::delete_object(&ctx, &obj.name, &opts).await
+                && s.code != 404
+            {
+                tracing::warn!(namespace, name = %obj.name, error = %s, "deleting namespace content");
             }
         }
     }

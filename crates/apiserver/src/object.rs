@@ -33,12 +33,18 @@ pub struct CachedObject {
 impl CachedObject {
     /// Build from stored bytes (which never carry a resourceVersion) under
     /// the key suffix `rest` (`ns/name` or `name`).
-    pub fn from_stored(info: &ResourceInfo, rest: &str, value: &[u8], revision: i64) -> Result<CachedObject, String> {
+    pub fn from_stored(
+        info: &ResourceInfo,
+        rest: &str,
+        value: &[u8],
+        revision: i64,
+    ) -> Result<CachedObject, String> {
         let (namespace, name) = match rest.split_once('/') {
             Some((ns, name)) if info.namespaced() => (ns.to_owned(), name.to_owned()),
             _ => (String::new(), rest.to_owned()),
         };
-        let parsed: Value = serde_json::from_slice(value).map_err(|e| format!("undecodable object at {rest}: {e}"))?;
+        let parsed: Value = serde_json::from_slice(value)
+            .map_err(|e| format!("undecodable object at {rest}: {e}"))?;
         let labels = parsed
             .pointer("/metadata/labels")
             .and_then(Value::as_object)
@@ -116,7 +122,8 @@ impl Filter {
         field_selector: Option<&str>,
     ) -> Result<Filter, Status> {
         let labels = match label_selector {
-            Some(s) => Selector::parse(s).map_err(|e| Status::bad_request(format!("unable to parse requirement: {e}")))?,
+            Some(s) => Selector::parse(s)
+                .map_err(|e| Status::bad_request(format!("unable to parse requirement: {e}")))?,
             None => Selector::default(),
         };
         let fields = match field_selector {
@@ -133,7 +140,11 @@ impl Filter {
                 )));
             }
         }
-        Ok(Filter { namespace, labels, fields })
+        Ok(Filter {
+            namespace,
+            labels,
+            fields,
+        })
     }
 
     /// Whether nothing but the namespace is filtered on.
@@ -143,10 +154,10 @@ impl Filter {
 
     /// Whether `obj` passes.
     pub fn matches(&self, info: &ResourceInfo, obj: &CachedObject) -> bool {
-        if let Some(ns) = &self.namespace {
-            if *ns != obj.namespace {
-                return false;
-            }
+        if let Some(ns) = &self.namespace
+            && *ns != obj.namespace
+        {
+            return false;
         }
         self.labels.matches(&obj.labels)
             && self.fields.matches(|label| match label {
@@ -171,7 +182,10 @@ pub fn inject_resource_version(json: &[u8], rv: i64) -> Bytes {
     };
     let rest = &json[pos..];
     let empty = rest.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'}');
-    let field = format!("\"resourceVersion\":\"{rv}\"{}", if empty { "" } else { "," });
+    let field = format!(
+        "\"resourceVersion\":\"{rv}\"{}",
+        if empty { "" } else { "," }
+    );
     let mut out = BytesMut::with_capacity(json.len() + field.len());
     out.put_slice(&json[..pos]);
     out.put_slice(field.as_bytes());

@@ -58,12 +58,13 @@ fn decode_segment(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -81,9 +82,12 @@ pub fn route(path: &str) -> Route {
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     match segs.as_slice() {
         ["version"] => Route::Version,
-        [h @ ("healthz" | "livez" | "readyz"), rest @ ..] => {
-            Route::Health(std::iter::once(*h).chain(rest.iter().copied()).collect::<Vec<_>>().join("/"))
-        }
+        [h @ ("healthz" | "livez" | "readyz"), rest @ ..] => Route::Health(
+            std::iter::once(*h)
+                .chain(rest.iter().copied())
+                .collect::<Vec<_>>()
+                .join("/"),
+        ),
         ["metrics"] => Route::Metrics,
         ["openapi", "v2"] => Route::OpenApiV2,
         ["openapi", "v3", rest @ ..] => Route::OpenApiV3(rest.join("/")),
@@ -107,8 +111,15 @@ fn resource_route(group: &str, version: &str, rest: &[&str]) -> Route {
     let owned = |s: &str| Some(s.to_owned());
     let path = match rest {
         // Namespace objects themselves and their subresources.
-        ["namespaces"] => ResourcePath { plural: "namespaces".into(), ..base },
-        ["namespaces", name] => ResourcePath { plural: "namespaces".into(), name: owned(name), ..base },
+        ["namespaces"] => ResourcePath {
+            plural: "namespaces".into(),
+            ..base
+        },
+        ["namespaces", name] => ResourcePath {
+            plural: "namespaces".into(),
+            name: owned(name),
+            ..base
+        },
         ["namespaces", name, sub @ ("status" | "finalize")] => ResourcePath {
             plural: "namespaces".into(),
             name: owned(name),
@@ -116,7 +127,11 @@ fn resource_route(group: &str, version: &str, rest: &[&str]) -> Route {
             ..base
         },
         // Namespaced resources.
-        ["namespaces", ns, plural] => ResourcePath { plural: (*plural).into(), namespace: owned(ns), ..base },
+        ["namespaces", ns, plural] => ResourcePath {
+            plural: (*plural).into(),
+            namespace: owned(ns),
+            ..base
+        },
         ["namespaces", ns, plural, name] => ResourcePath {
             plural: (*plural).into(),
             namespace: owned(ns),
@@ -131,8 +146,15 @@ fn resource_route(group: &str, version: &str, rest: &[&str]) -> Route {
             ..base
         },
         // Cluster-scoped resources, or namespaced ones across namespaces.
-        [plural] => ResourcePath { plural: (*plural).into(), ..base },
-        [plural, name] => ResourcePath { plural: (*plural).into(), name: owned(name), ..base },
+        [plural] => ResourcePath {
+            plural: (*plural).into(),
+            ..base
+        },
+        [plural, name] => ResourcePath {
+            plural: (*plural).into(),
+            name: owned(name),
+            ..base
+        },
         [plural, name, sub] => ResourcePath {
             plural: (*plural).into(),
             name: owned(name),
@@ -160,7 +182,10 @@ impl Query {
 
     /// A parameter, if present and not empty.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str).filter(|v| !v.is_empty())
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 
     /// A boolean parameter (`true`/`1`).
@@ -204,7 +229,9 @@ pub enum Want {
 /// Pick the representation from an `Accept` header: the first entry we
 /// can produce wins; anything unknown falls back to JSON.
 pub fn negotiate(accept: Option<&str>) -> Want {
-    let Some(accept) = accept else { return Want::Json };
+    let Some(accept) = accept else {
+        return Want::Json;
+    };
     for entry in accept.split(',') {
         let mut parts = entry.split(';').map(str::trim);
         let media = parts.next().unwrap_or("");
@@ -220,7 +247,10 @@ pub fn negotiate(accept: Option<&str>) -> Want {
         match (params.get("as"), params.get("g")) {
             (None, _) => return Want::Json,
             (Some(&"Table"), Some(&"meta.k8s.io")) => return Want::Table(version),
-            (Some(&("PartialObjectMetadata" | "PartialObjectMetadataList")), Some(&"meta.k8s.io")) => {
+            (
+                Some(&("PartialObjectMetadata" | "PartialObjectMetadataList")),
+                Some(&"meta.k8s.io"),
+            ) => {
                 return Want::Metadata(version);
             }
             _ => continue,
@@ -235,36 +265,51 @@ mod tests {
 
     #[test]
     fn routes() {
-        assert_eq!(route("/api/v1/namespaces/default/pods"), Route::Resource(ResourcePath {
-            group: "".into(),
-            version: "v1".into(),
-            plural: "pods".into(),
-            namespace: Some("default".into()),
-            ..Default::default()
-        }));
-        assert_eq!(route("/api/v1/namespaces/kube-system/status"), Route::Resource(ResourcePath {
-            version: "v1".into(),
-            plural: "namespaces".into(),
-            name: Some("kube-system".into()),
-            sub: Some("status".into()),
-            ..Default::default()
-        }));
-        assert_eq!(route("/apis/apps/v1/namespaces/x/deployments/web/scale"), Route::Resource(ResourcePath {
-            group: "apps".into(),
-            version: "v1".into(),
-            plural: "deployments".into(),
-            namespace: Some("x".into()),
-            name: Some("web".into()),
-            sub: Some("scale".into()),
-        }));
-        assert_eq!(route("/api/v1/nodes/n1"), Route::Resource(ResourcePath {
-            version: "v1".into(),
-            plural: "nodes".into(),
-            name: Some("n1".into()),
-            ..Default::default()
-        }));
+        assert_eq!(
+            route("/api/v1/namespaces/default/pods"),
+            Route::Resource(ResourcePath {
+                group: "".into(),
+                version: "v1".into(),
+                plural: "pods".into(),
+                namespace: Some("default".into()),
+                ..Default::default()
+            })
+        );
+        assert_eq!(
+            route("/api/v1/namespaces/kube-system/status"),
+            Route::Resource(ResourcePath {
+                version: "v1".into(),
+                plural: "namespaces".into(),
+                name: Some("kube-system".into()),
+                sub: Some("status".into()),
+                ..Default::default()
+            })
+        );
+        assert_eq!(
+            route("/apis/apps/v1/namespaces/x/deployments/web/scale"),
+            Route::Resource(ResourcePath {
+                group: "apps".into(),
+                version: "v1".into(),
+                plural: "deployments".into(),
+                namespace: Some("x".into()),
+                name: Some("web".into()),
+                sub: Some("scale".into()),
+            })
+        );
+        assert_eq!(
+            route("/api/v1/nodes/n1"),
+            Route::Resource(ResourcePath {
+                version: "v1".into(),
+                plural: "nodes".into(),
+                name: Some("n1".into()),
+                ..Default::default()
+            })
+        );
         assert_eq!(route("/apis/apps"), Route::Group("apps".into()));
-        assert_eq!(route("/apis/apps/v1"), Route::GroupVersion("apps".into(), "v1".into()));
+        assert_eq!(
+            route("/apis/apps/v1"),
+            Route::GroupVersion("apps".into(), "v1".into())
+        );
         assert_eq!(route("/readyz"), Route::Health("readyz".into()));
         assert_eq!(route("/nope"), Route::Unknown);
     }
@@ -274,7 +319,10 @@ mod tests {
         let kubectl = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
         assert_eq!(negotiate(Some(kubectl)), Want::Table("v1"));
         assert_eq!(negotiate(Some("application/json")), Want::Json);
-        assert_eq!(negotiate(Some("application/vnd.kubernetes.protobuf,application/json")), Want::Json);
+        assert_eq!(
+            negotiate(Some("application/vnd.kubernetes.protobuf,application/json")),
+            Want::Json
+        );
         assert_eq!(negotiate(None), Want::Json);
     }
 }

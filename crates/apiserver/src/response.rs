@@ -20,7 +20,8 @@ pub fn full(bytes: impl Into<Bytes>) -> Body {
 /// A response with a body of the given media type.
 pub fn with_type(code: u16, content_type: &'static str, body: impl Into<Bytes>) -> Response {
     let mut resp = http::Response::new(full(body));
-    *resp.status_mut() = http::StatusCode::from_u16(code).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    *resp.status_mut() =
+        http::StatusCode::from_u16(code).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     resp.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     resp
@@ -39,10 +40,10 @@ pub fn json_value(code: u16, value: &serde_json::Value) -> Response {
 /// The response for an error.
 pub fn status(s: &Status) -> Response {
     let mut resp = json_value(s.code, &s.to_json());
-    if let Some(secs) = s.details.retry_after_seconds {
-        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-            resp.headers_mut().insert(http::header::RETRY_AFTER, v);
-        }
+    if let Some(secs) = s.details.retry_after_seconds
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        resp.headers_mut().insert(http::header::RETRY_AFTER, v);
     }
     resp
 }

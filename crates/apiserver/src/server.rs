@@ -119,8 +119,16 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     let addr = listener.local_addr()?;
-    let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
-    let host = if host.contains(':') { format!("[{host}]") } else { host };
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_owned()
+    } else {
+        addr.ip().to_string()
+    };
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host
+    };
     let (stop, shutdown) = watch::channel(false);
     let server = Arc::new(ApiServer {
         registry,
@@ -133,13 +141,21 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
 
     crate::namespaces::bootstrap(&server).await?;
     let kubeconfig = config.data_dir.join("admin.kubeconfig");
-    tls::write_admin_kubeconfig(&pki, &kubeconfig, &format!("https://{host}:{}", addr.port()))?;
+    tls::write_admin_kubeconfig(
+        &pki,
+        &kubeconfig,
+        &format!("https://{host}:{}", addr.port()),
+    )?;
 
     let background = vec![
         Compactor::spawn(store, CompactorConfig::default()),
         crate::namespaces::spawn_lifecycle(server.clone()),
     ];
-    let serving = tokio::spawn(accept_loop(server.clone(), listener, TlsAcceptor::from(tls_config)));
+    let serving = tokio::spawn(accept_loop(
+        server.clone(),
+        listener,
+        TlsAcceptor::from(tls_config),
+    ));
     Ok(Running {
         addr,
         kubeconfig,
@@ -205,11 +221,16 @@ fn unauthorized() -> Status {
 }
 
 fn not_found() -> Status {
-    Status::new(404, "NotFound", "the server could not find the requested resource")
+    Status::new(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+    )
 }
 
 const AGGREGATED_V2: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
-const AGGREGATED_V2BETA1: &str = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList";
+const AGGREGATED_V2BETA1: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList";
 
 /// Which aggregated-discovery version an Accept header asks for, if any.
 fn aggregated_discovery(accept: Option<&str>) -> Option<&'static str> {
@@ -231,7 +252,14 @@ fn aggregated_discovery(accept: Option<&str>) -> Option<&'static str> {
 impl ApiServer {
     /// A handler context for a resource, as the server itself (bootstrap
     /// and in-process controllers use it).
-    pub fn ctx(self: &Arc<Self>, group: &str, version: &str, plural: &str, namespace: Option<&str>, name: Option<&str>) -> anyhow::Result<Ctx> {
+    pub fn ctx(
+        self: &Arc<Self>,
+        group: &str,
+        version: &str,
+        plural: &str,
+        namespace: Option<&str>,
+        name: Option<&str>,
+    ) -> anyhow::Result<Ctx> {
         let served = self
             .registry
             .lookup(group, version, plural)
@@ -263,7 +291,11 @@ impl ApiServer {
         let (parts, body) = req.into_parts();
         let route = route(parts.uri.path());
         let query = Query::parse(parts.uri.query());
-        let accept = parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let accept = parts
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let content_type = parts
             .headers
             .get(http::header::CONTENT_TYPE)
@@ -354,7 +386,8 @@ impl ApiServer {
                 response::status(&status)
             }
         };
-        self.metrics.request(&verb, &resource, resp.status().as_u16(), started);
+        self.metrics
+            .request(&verb, &resource, resp.status().as_u16(), started);
         resp
     }
 }
@@ -363,10 +396,18 @@ async fn read_body(body: Incoming) -> Result<Bytes, Status> {
     match Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
-                Err(Status::new(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728"))
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                Err(Status::new(
+                    413,
+                    "RequestEntityTooLarge",
+                    "Request entity too large: limit is 3145728",
+                ))
             } else {
-                Err(Status::bad_request(format!("reading the request body: {e}")))
+                Err(Status::bad_request(format!(
+                    "reading the request body: {e}"
+                )))
             }
         }
     }

@@ -74,7 +74,9 @@ impl Pki {
     /// serving certificate must cover `listen_ip`.
     pub fn ensure(dir: &Path, listen_ip: IpAddr) -> Result<Pki> {
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let pki = Pki { dir: dir.to_owned() };
+        let pki = Pki {
+            dir: dir.to_owned(),
+        };
         let fresh_ca = !pki.path("ca.crt").exists() || !pki.path("ca.key").exists();
         if fresh_ca {
             let key = KeyPair::generate()?;
@@ -103,16 +105,20 @@ impl Pki {
             .iter()
             .map(|n| SanType::DnsName((*n).try_into().expect("static DNS names are valid")))
             .collect();
-            let mut ips: Vec<IpAddr> = vec![
-                "127.0.0.1".parse()?,
-                "::1".parse()?,
-                "10.96.0.1".parse()?,
-            ];
+            let mut ips: Vec<IpAddr> =
+                vec!["127.0.0.1".parse()?, "::1".parse()?, "10.96.0.1".parse()?];
             if !listen_ip.is_unspecified() && !ips.contains(&listen_ip) {
                 ips.push(listen_ip);
             }
             sans.extend(ips.into_iter().map(SanType::IpAddress));
-            pki.issue("server", "rkube-apiserver", None, sans, ExtendedKeyUsagePurpose::ServerAuth, &issuer)?;
+            pki.issue(
+                "server",
+                "rkube-apiserver",
+                None,
+                sans,
+                ExtendedKeyUsagePurpose::ServerAuth,
+                &issuer,
+            )?;
         }
         if fresh_ca || !pki.path("admin.crt").exists() || !pki.path("admin.key").exists() {
             pki.issue(
@@ -145,7 +151,10 @@ impl Pki {
         }
         params.distinguished_name = dn;
         params.subject_alt_names = sans;
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ];
         params.extended_key_usages = vec![usage];
         params.use_authority_key_identifier_extension = true;
         validity(&mut params);
@@ -160,7 +169,9 @@ impl Pki {
             return Ok(true);
         }
         let der = self.certs("server.crt")?;
-        let Some(first) = der.first() else { return Ok(false) };
+        let Some(first) = der.first() else {
+            return Ok(false);
+        };
         let (_, cert) = x509_parser::parse_x509_certificate(first.as_ref())
             .map_err(|e| anyhow::anyhow!("parsing server.crt: {e}"))?;
         let covered = cert
@@ -214,9 +225,10 @@ impl Pki {
         for ca in self.certs("ca.crt")? {
             roots.add(ca)?;
         }
-        let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-            .allow_unauthenticated()
-            .build()?;
+        let verifier =
+            WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                .allow_unauthenticated()
+                .build()?;
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()?
             .with_client_cert_verifier(verifier)

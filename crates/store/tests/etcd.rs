@@ -22,7 +22,9 @@ async fn fixture() -> EtcdFixture {
     let etcd = tokio::task::spawn_blocking(EtcdServer::start)
         .await
         .unwrap();
-    let store = EtcdStore::connect(&[etcd.endpoint.clone()]).await.unwrap();
+    let store = EtcdStore::connect(std::slice::from_ref(&etcd.endpoint))
+        .await
+        .unwrap();
     EtcdFixture {
         store: Arc::new(store),
         _etcd: etcd,

@@ -7,7 +7,10 @@
 
 #![warn(missing_docs)]
 
+pub mod cluster;
 pub mod etcd;
+
+pub use cluster::{Backend, OutputExt, RkubeServer};
 
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;

@@ -2,5 +2,5 @@
 
 use k8s_openapi::api::coordination::v1 as api;
 
-/// Defaults of a Lease.
+/// Defaults of a Lease (none).
 pub fn lease(_obj: &mut api::Lease) {}

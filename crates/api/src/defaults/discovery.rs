@@ -2,5 +2,10 @@
 
 use k8s_openapi::api::discovery::v1 as api;
 
-/// Defaults of a EndpointSlice.
-pub fn endpoint_slice(_obj: &mut api::EndpointSlice) {}
+/// Defaults of an EndpointSlice: port names `""`, protocols TCP.
+pub fn endpoint_slice(obj: &mut api::EndpointSlice) {
+    for p in obj.ports.iter_mut().flatten() {
+        super::pod::set(&mut p.name, String::new());
+        super::pod::set(&mut p.protocol, "TCP".into());
+    }
+}

@@ -2,5 +2,5 @@
 
 use k8s_openapi::api::policy::v1 as api;
 
-/// Defaults of a PodDisruptionBudget.
+/// Defaults of a PodDisruptionBudget (none).
 pub fn pod_disruption_budget(_obj: &mut api::PodDisruptionBudget) {}

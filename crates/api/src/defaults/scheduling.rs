@@ -2,5 +2,7 @@
 
 use k8s_openapi::api::scheduling::v1 as api;
 
-/// Defaults of a PriorityClass.
-pub fn priority_class(_obj: &mut api::PriorityClass) {}
+/// Defaults of a PriorityClass: preempt lower priorities.
+pub fn priority_class(obj: &mut api::PriorityClass) {
+    super::pod::set(&mut obj.preemption_policy, "PreemptLowerPriority".into());
+}

@@ -2,5 +2,8 @@
 
 use k8s_openapi::api::storage::v1 as api;
 
-/// Defaults of a StorageClass.
-pub fn storage_class(_obj: &mut api::StorageClass) {}
+/// Defaults of a StorageClass: reclaim policy Delete, binding Immediate.
+pub fn storage_class(obj: &mut api::StorageClass) {
+    super::pod::set(&mut obj.reclaim_policy, "Delete".into());
+    super::pod::set(&mut obj.volume_binding_mode, "Immediate".into());
+}

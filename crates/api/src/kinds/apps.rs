@@ -2,7 +2,7 @@
 
 use k8s_openapi::api::apps::v1 as api;
 
-use crate::registry::{ResourceInfo, ScaleSpec, Strategy};
+use crate::registry::{NameRule, ResourceInfo, ScaleSpec, Strategy};
 
 const fn apps(kind: &'static str, plural: &'static str, singular: &'static str) -> ResourceInfo {
     ResourceInfo::new("apps", "v1", kind, plural, singular)
@@ -29,6 +29,18 @@ impl Strategy for Deployments {
 
     fn default(obj: &mut Self::Object) {
         crate::defaults::apps::deployment(obj)
+    }
+
+    fn prepare_create(obj: &mut Self::Object) {
+        obj.status = Some(Default::default());
+    }
+
+    /// Annotation changes bump the generation too (they are copied to the
+    /// ReplicaSets); spec changes are handled by the server.
+    fn prepare_update(new: &mut Self::Object, old: &Self::Object) {
+        if new.metadata.annotations != old.metadata.annotations {
+            new.metadata.generation = Some(old.metadata.generation.unwrap_or(0) + 1);
+        }
     }
 
     fn validate(obj: &Self::Object, errs: &mut crate::validation::Errors) {
@@ -62,16 +74,15 @@ impl Strategy for ReplicaSets {
         status: true,
         generation: true,
         scale: SCALE,
-        fields: &[crate::registry::SelectableField {
-            label: "status.replicas",
-            pointer: "/status/replicas",
-            default: "0",
-        }],
         ..apps("ReplicaSet", "replicasets", "replicaset")
     };
 
     fn default(obj: &mut Self::Object) {
         crate::defaults::apps::replica_set(obj)
+    }
+
+    fn prepare_create(obj: &mut Self::Object) {
+        obj.status = Some(Default::default());
     }
 
     fn validate(obj: &Self::Object, errs: &mut crate::validation::Errors) {
@@ -105,11 +116,16 @@ impl Strategy for StatefulSets {
         status: true,
         generation: true,
         scale: SCALE,
+        name_rule: NameRule::Label,
         ..apps("StatefulSet", "statefulsets", "statefulset")
     };
 
     fn default(obj: &mut Self::Object) {
         crate::defaults::apps::stateful_set(obj)
+    }
+
+    fn prepare_create(obj: &mut Self::Object) {
+        obj.status = Some(Default::default());
     }
 
     fn validate(obj: &Self::Object, errs: &mut crate::validation::Errors) {
@@ -149,6 +165,23 @@ impl Strategy for DaemonSets {
         crate::defaults::apps::daemon_set(obj)
     }
 
+    fn prepare_create(obj: &mut Self::Object) {
+        obj.status = Some(Default::default());
+        let given = template_generation(obj).unwrap_or(0);
+        set_template_generation(obj, given.max(1));
+    }
+
+    /// The template generation (exposed as an annotation) comes from the
+    /// stored object and grows when the pod template changes.
+    fn prepare_update(new: &mut Self::Object, old: &Self::Object) {
+        let mut generation = template_generation(old).unwrap_or(1);
+        let template = |d: &api::DaemonSet| d.spec.as_ref().map(|s| s.template.clone());
+        if template(new) != template(old) {
+            generation += 1;
+        }
+        set_template_generation(new, generation);
+    }
+
     fn validate(obj: &Self::Object, errs: &mut crate::validation::Errors) {
         crate::validation::apps::daemon_set(obj, errs)
     }
@@ -168,6 +201,24 @@ impl Strategy for DaemonSets {
     fn cells(obj: &Self::Object, now: k8s_openapi::jiff::Timestamp) -> Vec<serde_json::Value> {
         crate::printers::apps::daemon_set(obj, now)
     }
+}
+
+/// The annotation apps/v1 exposes a DaemonSet's template generation in.
+pub const TEMPLATE_GENERATION: &str = "deprecated.daemonset.template.generation";
+
+fn template_generation(ds: &api::DaemonSet) -> Option<i64> {
+    ds.metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(TEMPLATE_GENERATION))
+        .and_then(|v| v.parse().ok())
+}
+
+fn set_template_generation(ds: &mut api::DaemonSet, generation: i64) {
+    ds.metadata
+        .annotations
+        .get_or_insert_with(Default::default)
+        .insert(TEMPLATE_GENERATION.into(), generation.to_string());
 }
 
 /// ControllerRevisions.

@@ -28,6 +28,10 @@ impl Strategy for HorizontalPodAutoscalers {
         crate::defaults::autoscaling::horizontal_pod_autoscaler(obj)
     }
 
+    fn prepare_create(obj: &mut Self::Object) {
+        obj.status = Some(Default::default());
+    }
+
     fn validate(obj: &Self::Object, errs: &mut crate::validation::Errors) {
         crate::validation::autoscaling::horizontal_pod_autoscaler(obj, errs)
     }
@@ -57,32 +61,32 @@ pub struct HpaV1;
 impl Conversion for HpaV1 {
     fn to_storage(&self, mut obj: Value) -> Result<Value, Status> {
         obj["apiVersion"] = Value::from("autoscaling/v2");
-        if let Some(spec) = obj.get_mut("spec").and_then(Value::as_object_mut) {
-            if let Some(target) = spec.remove("targetCPUUtilizationPercentage") {
-                spec.insert(
+        if let Some(spec) = obj.get_mut("spec").and_then(Value::as_object_mut)
+            && let Some(target) = spec.remove("targetCPUUtilizationPercentage")
+        {
+            spec.insert(
                     "metrics".into(),
                     serde_json::json!([{
                         "type": "Resource",
                         "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": target}}
                     }]),
                 );
-            }
         }
-        if let Some(status) = obj.get_mut("status").and_then(Value::as_object_mut) {
-            if let Some(current) = status.remove("currentCPUUtilizationPercentage") {
-                status.insert(
-                    "currentMetrics".into(),
-                    serde_json::json!([{
-                        "type": "Resource",
-                        "resource": {"name": "cpu", "current": {"averageUtilization": current}}
-                    }]),
-                );
-            }
+        if let Some(status) = obj.get_mut("status").and_then(Value::as_object_mut)
+            && let Some(current) = status.remove("currentCPUUtilizationPercentage")
+        {
+            status.insert(
+                "currentMetrics".into(),
+                serde_json::json!([{
+                    "type": "Resource",
+                    "resource": {"name": "cpu", "current": {"averageUtilization": current}}
+                }]),
+            );
         }
         Ok(obj)
     }
 
-    fn from_storage(&self, mut obj: Value) -> Value {
+    fn to_served(&self, mut obj: Value) -> Value {
         obj["apiVersion"] = Value::from("autoscaling/v1");
         let cpu_target = |metrics: &Value| {
             metrics.as_array()?.iter().find_map(|m| {
@@ -92,10 +96,10 @@ impl Conversion for HpaV1 {
             })
         };
         if let Some(spec) = obj.get_mut("spec").and_then(Value::as_object_mut) {
-            if let Some(metrics) = spec.remove("metrics") {
-                if let Some(t) = cpu_target(&metrics) {
-                    spec.insert("targetCPUUtilizationPercentage".into(), t);
-                }
+            if let Some(metrics) = spec.remove("metrics")
+                && let Some(t) = cpu_target(&metrics)
+            {
+                spec.insert("targetCPUUtilizationPercentage".into(), t);
             }
             spec.remove("behavior");
         }

@@ -48,7 +48,7 @@ impl Conversion for EventsV1 {
         Ok(obj)
     }
 
-    fn from_storage(&self, mut obj: Value) -> Value {
+    fn to_served(&self, mut obj: Value) -> Value {
         if let Some(map) = obj.as_object_mut() {
             for (new, old) in RENAMES {
                 rename(map, old, new);

@@ -58,6 +58,12 @@ impl Strategy for Ingresses {
         crate::defaults::networking::ingress(obj)
     }
 
+    fn prepare_create(obj: &mut Self::Object) {
+        obj.status = Some(api::IngressStatus {
+            load_balancer: Some(Default::default()),
+        });
+    }
+
     fn validate(obj: &Self::Object, errs: &mut crate::validation::Errors) {
         crate::validation::networking::ingress(obj, errs)
     }

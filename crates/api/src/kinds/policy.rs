@@ -25,6 +25,10 @@ impl Strategy for PodDisruptionBudgets {
         crate::defaults::policy::pod_disruption_budget(obj)
     }
 
+    fn prepare_create(obj: &mut Self::Object) {
+        obj.status = Some(Default::default());
+    }
+
     fn validate(obj: &Self::Object, errs: &mut crate::validation::Errors) {
         crate::validation::policy::pod_disruption_budget(obj, errs)
     }

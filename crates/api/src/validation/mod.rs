@@ -11,10 +11,14 @@ use crate::status::Cause;
 pub mod apps;
 pub mod autoscaling;
 pub mod batch;
+pub mod checks;
 pub mod coordination;
 pub mod core;
+pub mod cron;
 pub mod discovery;
+pub mod go;
 pub mod networking;
+pub mod pod;
 pub mod policy;
 pub mod rbac;
 pub mod scheduling;
@@ -92,12 +96,15 @@ pub struct FieldError {
 }
 
 fn show_value(v: &Value) -> String {
+    if let Some(raw) = go::raw_text(v) {
+        return raw.to_owned();
+    }
     match v {
         Value::String(s) => serde_json::to_string(s).unwrap_or_default(),
         Value::Null => "null".into(),
         Value::Number(n) => n.to_string(),
         Value::Bool(b) => b.to_string(),
-        Value::Array(_) | Value::Object(_) => "\"object\"".into(),
+        Value::Array(_) | Value::Object(_) => go::render_json(v),
     }
 }
 
@@ -239,10 +246,63 @@ impl Errors {
     pub fn not_found(&mut self, path: &Path, value: impl Into<Value>) {
         self.push(ErrorType::NotFound, path, Some(value.into()), "");
     }
+    /// `path: Invalid value: <text>: detail`, the value shown verbatim (Go
+    /// syntax such as `map[string]string{"a":"b"}`).
+    pub fn invalid_raw(&mut self, path: &Path, text: impl Into<String>, detail: impl Into<String>) {
+        self.push(ErrorType::Invalid, path, Some(go::raw(text)), detail);
+    }
+    /// `path: Unsupported value: <text>: supported values: ...`, the value
+    /// shown verbatim.
+    pub fn not_supported_raw(&mut self, path: &Path, text: impl Into<String>, supported: &[&str]) {
+        self.not_supported(path, go::raw(text), supported);
+    }
+    /// `path: Duplicate value: <text>`, the value shown verbatim.
+    pub fn duplicate_raw(&mut self, path: &Path, text: impl Into<String>) {
+        self.push(ErrorType::Duplicate, path, Some(go::raw(text)), "");
+    }
+    /// `path: Invalid value: detail`, without a value (upstream's
+    /// `OmitValueType`).
+    pub fn invalid_omit(&mut self, path: &Path, detail: impl Into<String>) {
+        self.push(ErrorType::Invalid, path, None, detail);
+    }
+    /// `path: Too many: <count>: must have at most <max> items`.
+    pub fn too_many(&mut self, path: &Path, count: usize, max: usize) {
+        self.push(
+            ErrorType::TooMany,
+            path,
+            Some(Value::from(count)),
+            format!("must have at most {max} items"),
+        );
+    }
+    /// `path: Internal error: detail`.
+    pub fn internal(&mut self, path: &Path, detail: impl Into<String>) {
+        self.push(ErrorType::Internal, path, None, detail);
+    }
+    /// Append all errors of another collector.
+    pub fn extend(&mut self, other: Errors) {
+        self.0.extend(other.0);
+    }
+    /// How many errors were collected.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
     /// Add an `Invalid value` error for each message of a validator.
     pub fn invalid_each(&mut self, path: &Path, value: &str, messages: Vec<String>) {
         for m in messages {
             self.invalid(path, value, m);
+        }
+    }
+    /// Add an `Invalid value` error for each message, showing a non-string
+    /// value (a number, a bool).
+    pub fn invalid_each_value(
+        &mut self,
+        path: &Path,
+        value: impl Into<Value>,
+        messages: Vec<String>,
+    ) {
+        let value = value.into();
+        for m in messages {
+            self.invalid(path, value.clone(), m);
         }
     }
     /// `path: Invalid value: <new>: field is immutable` when `new != old`.
@@ -255,6 +315,19 @@ impl Errors {
     /// Whether nothing failed.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+/// A `generateName` prefix as upstream validates it: a trailing dash is
+/// allowed (the last two characters are replaced by `a`).
+pub fn mask_trailing_dash(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() > 1 && s.ends_with('-') {
+        let mut out: String = chars[..chars.len() - 2].iter().collect();
+        out.push('a');
+        out
+    } else {
+        s.to_owned()
     }
 }
 
@@ -282,9 +355,17 @@ pub fn dns1123_label(s: &str) -> Vec<String> {
         ));
     }
     if !is_dns1123_label(s) {
-        errs.push("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')".into());
+        if is_dns1123_subdomain(s) {
+            errs.push("must not contain dots".into());
+        } else {
+            errs.push("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')".into());
+        }
     }
     errs
+}
+
+fn is_dns1123_subdomain(s: &str) -> bool {
+    !s.is_empty() && s.split('.').all(is_dns1123_label)
 }
 
 /// Errors of an RFC 1123 subdomain (most object names), empty when valid.
@@ -295,7 +376,7 @@ pub fn dns1123_subdomain(s: &str) -> Vec<String> {
             "must be no more than {DNS1123_SUBDOMAIN_MAX} characters"
         ));
     }
-    if s.is_empty() || !s.split('.').all(is_dns1123_label) {
+    if !is_dns1123_subdomain(s) {
         errs.push("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')".into());
     }
     errs
@@ -406,11 +487,12 @@ pub fn label_value_errors(s: &str) -> Option<String> {
     label_value(s).into_iter().next()
 }
 
-/// Validate a label map (`metadata.labels`, `nodeSelector`, ...).
+/// Validate a label map (`metadata.labels`, `nodeSelector`, ...): key and
+/// value errors are all reported on `path` itself, as upstream does.
 pub fn validate_labels(labels: Option<&BTreeMap<String, String>>, path: &Path, errs: &mut Errors) {
     for (k, v) in labels.into_iter().flatten() {
         errs.invalid_each(path, k, qualified_name(k));
-        errs.invalid_each(&path.key(k), v, label_value(v));
+        errs.invalid_each(path, v, label_value(v));
     }
 }
 

@@ -82,7 +82,7 @@ impl Ctx {
         }
         let value: Value = serde_json::from_slice(storage_json).map_err(Status::internal)?;
         Ok(Bytes::from(
-            serde_json::to_vec(&self.served.from_storage(value)).map_err(Status::internal)?,
+            serde_json::to_vec(&self.served.to_served(value)).map_err(Status::internal)?,
         ))
     }
 
@@ -93,19 +93,33 @@ impl Ctx {
 
     /// One object (storage-version JSON with resourceVersion) as the
     /// response wants it.
-    pub fn object_bytes_response(&self, code: u16, storage_json: &Bytes) -> Result<Response, Status> {
+    pub fn object_bytes_response(
+        &self,
+        code: u16,
+        storage_json: &Bytes,
+    ) -> Result<Response, Status> {
         let json = self.convert_out(storage_json)?;
         match self.want {
             Want::Json => Ok(response::json(code, json)),
             Want::Table(version) => {
-                let value: Value = serde_json::from_slice(storage_json).map_err(Status::internal)?;
+                let value: Value =
+                    serde_json::from_slice(storage_json).map_err(Status::internal)?;
                 let rv = value["metadata"]["resourceVersion"].clone();
-                let table = table::build(self, version, &[value], json!({ "resourceVersion": rv }), true)?;
+                let table = table::build(
+                    self,
+                    version,
+                    &[value],
+                    json!({ "resourceVersion": rv }),
+                    true,
+                )?;
                 Ok(response::json_value(code, &table))
             }
             Want::Metadata(version) => {
                 let value: Value = serde_json::from_slice(&json).map_err(Status::internal)?;
-                Ok(response::json_value(code, &partial_metadata(version, &value)))
+                Ok(response::json_value(
+                    code,
+                    &partial_metadata(version, &value),
+                ))
             }
         }
     }
@@ -157,7 +171,8 @@ impl Ctx {
                 let items: Vec<Value> = objects
                     .iter()
                     .map(|o| {
-                        let v: Value = serde_json::from_slice(&self.convert_out(&o.json)?).map_err(Status::internal)?;
+                        let v: Value = serde_json::from_slice(&self.convert_out(&o.json)?)
+                            .map_err(Status::internal)?;
                         Ok(partial_metadata(version, &v))
                     })
                     .collect::<Result<_, Status>>()?;
@@ -185,15 +200,26 @@ pub fn partial_metadata(version: &str, obj: &Value) -> Value {
 }
 
 /// Route a resource request to its handler.
-pub async fn dispatch(ctx: Ctx, method: &Method, body: Bytes, content_type: Option<String>) -> Result<Response, Status> {
+pub async fn dispatch(
+    ctx: Ctx,
+    method: &Method,
+    body: Bytes,
+    content_type: Option<String>,
+) -> Result<Response, Status> {
     let info = *ctx.info();
     // Namespaced kinds need a namespace for object requests; cluster-scoped
     // kinds never have one.
     if ctx.path.namespace.is_some() && !info.namespaced() {
-        return Err(Status::not_found("", "", "").with_message("the server could not find the requested resource"));
+        return Err(Status::not_found("", "", "")
+            .with_message("the server could not find the requested resource"));
     }
-    if info.namespaced() && ctx.path.name.is_some() && ctx.path.namespace.is_none() && info.plural != "namespaces" {
-        return Err(Status::not_found("", "", "").with_message("the server could not find the requested resource"));
+    if info.namespaced()
+        && ctx.path.name.is_some()
+        && ctx.path.namespace.is_none()
+        && info.plural != "namespaces"
+    {
+        return Err(Status::not_found("", "", "")
+            .with_message("the server could not find the requested resource"));
     }
     let sub = ctx.path.sub.clone();
     match (method, ctx.path.name.is_some(), sub.as_deref()) {
@@ -205,7 +231,9 @@ pub async fn dispatch(ctx: Ctx, method: &Method, body: Bytes, content_type: Opti
             }
         }
         (&Method::GET, true, None | Some("status")) => read::get(ctx).await,
-        (&Method::GET, true, Some("scale")) if info.scale.is_some() => subresources::get_scale(ctx).await,
+        (&Method::GET, true, Some("scale")) if info.scale.is_some() => {
+            subresources::get_scale(ctx).await
+        }
         (&Method::POST, false, None) => write::create(ctx, body, content_type.as_deref()).await,
         (&Method::POST, true, Some("binding")) if info.plural == "pods" => {
             subresources::bind(ctx, body).await
@@ -213,7 +241,9 @@ pub async fn dispatch(ctx: Ctx, method: &Method, body: Bytes, content_type: Opti
         (&Method::POST, true, Some("eviction")) if info.plural == "pods" => {
             subresources::evict(ctx, body).await
         }
-        (&Method::PUT, true, None) => write::update(ctx, body, content_type.as_deref(), write::Target::Main).await,
+        (&Method::PUT, true, None) => {
+            write::update(ctx, body, content_type.as_deref(), write::Target::Main).await
+        }
         (&Method::PUT, true, Some("status")) if info.status => {
             write::update(ctx, body, content_type.as_deref(), write::Target::Status).await
         }
@@ -223,18 +253,19 @@ pub async fn dispatch(ctx: Ctx, method: &Method, body: Bytes, content_type: Opti
         (&Method::PUT, true, Some("scale")) if info.scale.is_some() => {
             subresources::update_scale(ctx, body, None).await
         }
-        (&Method::PATCH, true, None) => write::patch(ctx, body, content_type.as_deref(), write::Target::Main).await,
+        (&Method::PATCH, true, None) => {
+            write::patch(ctx, body, content_type.as_deref(), write::Target::Main).await
+        }
         (&Method::PATCH, true, Some("status")) if info.status => {
             write::patch(ctx, body, content_type.as_deref(), write::Target::Status).await
         }
         (&Method::PATCH, true, Some("scale")) if info.scale.is_some() => {
-            subresources::update_scale(ctx, body, content_type).await
+            subresources::update_scale(ctx, body, Some(content_type.unwrap_or_default())).await
         }
         (&Method::DELETE, true, None) => write::delete(ctx, body).await,
         (&Method::DELETE, false, None) => write::delete_collection(ctx, body).await,
-        (_, _, Some(sub)) if !known_subresource(&info, sub) => {
-            Err(Status::not_found("", "", "").with_message("the server could not find the requested resource"))
-        }
+        (_, _, Some(sub)) if !known_subresource(&info, sub) => Err(Status::not_found("", "", "")
+            .with_message("the server could not find the requested resource")),
         (method, _, _) => Err(Status::method_not_allowed(
             info.group,
             info.plural,

@@ -68,7 +68,8 @@ fn encode_continue(rv: i64, last_rest: &str) -> String {
         rv,
         start: format!("{last_rest}\0"),
     };
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).unwrap_or_default())
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(&token).unwrap_or_default())
 }
 
 fn decode_continue(token: &str) -> Result<ContinueToken, Status> {
@@ -78,7 +79,9 @@ fn decode_continue(token: &str) -> Result<ContinueToken, Status> {
         .map_err(|_| bad("not base64"))?;
     let token: ContinueToken = serde_json::from_slice(&raw).map_err(|_| bad("malformed"))?;
     if token.v != "meta.k8s.io/v1" || token.rv <= 0 {
-        return Err(bad("incorrect encoded start resourceVersion (version meta.k8s.io/v1)"));
+        return Err(bad(
+            "incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+        ));
     }
     Ok(token)
 }
@@ -115,7 +118,11 @@ pub async fn list(ctx: Ctx) -> Result<Response, Status> {
     };
     let (objects, more, remaining) = ctx.cache()?.list(&filter, None, limit);
     let cont = more
-        .then(|| objects.last().map(|o| encode_continue(revision, &ctx.rest(Some(&o.namespace), &o.name))))
+        .then(|| {
+            objects
+                .last()
+                .map(|o| encode_continue(revision, &ctx.rest(Some(&o.namespace), &o.name)))
+        })
         .flatten();
     ctx.list_response(&objects, revision, cont, remaining)
 }
@@ -146,7 +153,11 @@ async fn list_from_store(
                 ListOptions {
                     revision: Some(revision),
                     start: start_key.clone(),
-                    limit: Some(if limit == 0 { 0 } else { (limit - objects.len()).max(1) * 2 }),
+                    limit: Some(if limit == 0 {
+                        0
+                    } else {
+                        (limit - objects.len()).max(1) * 2
+                    }),
                 },
             )
             .await
@@ -163,7 +174,8 @@ async fn list_from_store(
             })?;
         for kv in &page.kvs {
             let rest = &kv.key[info.key_prefix().len()..];
-            let obj = CachedObject::from_stored(&info, rest, &kv.value, kv.mod_revision).map_err(Status::internal)?;
+            let obj = CachedObject::from_stored(&info, rest, &kv.value, kv.mod_revision)
+                .map_err(Status::internal)?;
             if !filter.matches(&info, &obj) {
                 continue;
             }
@@ -179,7 +191,11 @@ async fn list_from_store(
         start_key = page.kvs.last().map(|kv| format!("{}\0", kv.key));
     }
     let cont = more
-        .then(|| objects.last().map(|o| encode_continue(revision, &ctx.rest(Some(&o.namespace), &o.name))))
+        .then(|| {
+            objects
+                .last()
+                .map(|o| encode_continue(revision, &ctx.rest(Some(&o.namespace), &o.name)))
+        })
         .flatten();
     ctx.list_response(&objects, revision, cont, None)
 }
@@ -207,7 +223,10 @@ pub async fn watch(ctx: Ctx) -> Result<Response, Status> {
     };
     let bookmarks = ctx.query.flag("allowWatchBookmarks");
     let (tx, rx) = mpsc::channel::<Bytes>(16);
-    let mut encoder = EventEncoder { ctx: Arc::new(ctx), headers_sent: false };
+    let mut encoder = EventEncoder {
+        ctx: Arc::new(ctx),
+        headers_sent: false,
+    };
     let subscription = encoder.ctx.cache()?.subscribe(filter, from, bookmarks);
     let mut shutdown = encoder.ctx.server.shutdown.clone();
     tokio::spawn(async move {
@@ -235,11 +254,10 @@ pub async fn watch(ctx: Ctx) -> Result<Response, Status> {
             tokio::select! {
                 msg = sub.rx.recv() => match msg {
                     Some(msg) => {
-                        if let Some(line) = encoder.encode(msg) {
-                            if tx.send(line).await.is_err() {
+                        if let Some(line) = encoder.encode(msg)
+                            && tx.send(line).await.is_err() {
                                 return;
                             }
-                        }
                     }
                     None => {
                         if sub.dropped.load(Ordering::Acquire) {
@@ -259,7 +277,9 @@ pub async fn watch(ctx: Ctx) -> Result<Response, Status> {
         }
     });
     let body = StreamBody::new(futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|b| (Ok::<_, std::convert::Infallible>(Frame::data(b)), rx))
+        rx.recv()
+            .await
+            .map(|b| (Ok::<_, std::convert::Infallible>(Frame::data(b)), rx))
     }))
     .boxed_unsync();
     let mut resp = http::Response::new(body);
@@ -287,7 +307,9 @@ impl EventEncoder {
         let (kind, object) = match msg {
             WatchMsg::Shared(event) if plain => return Some(event.line()),
             WatchMsg::Shared(event) => (event.kind.as_str(), event.object.clone()),
-            WatchMsg::Event(kind, object) if plain => return Some(watch_line(kind.as_str(), &object.json)),
+            WatchMsg::Event(kind, object) if plain => {
+                return Some(watch_line(kind.as_str(), &object.json));
+            }
             WatchMsg::Event(kind, object) => (kind.as_str(), object),
             WatchMsg::Bookmark(rev) => {
                 let object = json!({
@@ -313,7 +335,9 @@ impl EventEncoder {
             }
             Want::Metadata(version) => {
                 let value: Value = serde_json::from_slice(&converted).ok()?;
-                Some(line_bytes(&json!({"type": kind, "object": partial_metadata(version, &value)})))
+                Some(line_bytes(
+                    &json!({"type": kind, "object": partial_metadata(version, &value)}),
+                ))
             }
         }
     }
@@ -321,8 +345,14 @@ impl EventEncoder {
     /// A one-row table; column definitions only in the stream's first.
     fn table(&mut self, version: &str, value: &Value) -> Option<Value> {
         let rv = value["metadata"]["resourceVersion"].clone();
-        let t = table::build(&self.ctx, version, std::slice::from_ref(value), json!({"resourceVersion": rv}), !self.headers_sent)
-            .ok()?;
+        let t = table::build(
+            &self.ctx,
+            version,
+            std::slice::from_ref(value),
+            json!({"resourceVersion": rv}),
+            !self.headers_sent,
+        )
+        .ok()?;
         self.headers_sent = true;
         Some(t)
     }

@@ -14,11 +14,12 @@ use rkube_api::status::{Cause, Status};
 use rkube_api::validation::{ErrorType, FieldError};
 use serde_json::{Value, json};
 
-use super::write::{self, DeleteOptions, PatchKind, Target};
 use super::Ctx;
+use super::write::{self, DeleteOptions, Target};
 use crate::object::Filter;
 use crate::request::{Query, ResourcePath, Want};
 use crate::response::{self, Response};
+use rkube_api::patch::PatchType;
 
 /// Set the value at a JSON pointer, creating objects on the way.
 fn set_pointer(target: &mut Value, pointer: &str, value: Value) {
@@ -67,7 +68,9 @@ fn req_key(r: &rkube_api::labels::Requirement) -> &str {
 
 /// The Scale view of an object.
 fn scale_of(info: &ResourceInfo, obj: &Value) -> Value {
-    let Some(spec) = info.scale else { return Value::Null };
+    let Some(spec) = info.scale else {
+        return Value::Null;
+    };
     let meta = &obj["metadata"];
     let mut scale = json!({
         "kind": "Scale",
@@ -82,7 +85,10 @@ fn scale_of(info: &ResourceInfo, obj: &Value) -> Value {
         "spec": {"replicas": obj.pointer(spec.spec_replicas).and_then(Value::as_i64).unwrap_or(0)},
         "status": {"replicas": obj.pointer(spec.status_replicas).and_then(Value::as_i64).unwrap_or(0)},
     });
-    let selector = obj.pointer(spec.selector).map(selector_string).unwrap_or_default();
+    let selector = obj
+        .pointer(spec.selector)
+        .map(selector_string)
+        .unwrap_or_default();
     if !selector.is_empty() {
         scale["status"]["selector"] = Value::from(selector);
     }
@@ -97,33 +103,42 @@ pub async fn get_scale(ctx: Ctx) -> Result<Response, Status> {
         .cache()?
         .get(&ctx.rest(ctx.path.namespace.as_deref(), &name))
         .ok_or_else(|| ctx.not_found(&name))?;
-    Ok(response::json_value(200, &scale_of(ctx.info(), &obj.value()?)))
+    Ok(response::json_value(
+        200,
+        &scale_of(ctx.info(), &obj.value()?),
+    ))
 }
 
 /// PUT (`patch == None`) or PATCH of `/scale`.
-pub async fn update_scale(ctx: Ctx, body: Bytes, content_type: Option<String>) -> Result<Response, Status> {
+pub async fn update_scale(
+    ctx: Ctx,
+    body: Bytes,
+    content_type: Option<String>,
+) -> Result<Response, Status> {
     let info = *ctx.info();
-    let spec = info.scale.ok_or_else(|| Status::internal("no scale subresource"))?;
+    let spec = info
+        .scale
+        .ok_or_else(|| Status::internal("no scale subresource"))?;
     let name = ctx.name().to_owned();
-    let input: Value = match &content_type {
-        Some(ct) if !ct.starts_with("application/json") || ct.contains("patch") => {
-            let kind = match ct.split(';').next().unwrap_or("").trim() {
-                "application/json-patch+json" => PatchKind::Json,
-                "application/merge-patch+json" | "application/strategic-merge-patch+json" => PatchKind::Merge,
-                _ => {
-                    return Err(Status::unsupported_media_type(&[
-                        "application/json-patch+json",
-                        "application/merge-patch+json",
-                        "application/strategic-merge-patch+json",
-                    ]));
-                }
-            };
+    // `content_type` is given for PATCH; PUT carries a whole Scale.
+    let patch = match &content_type {
+        Some(ct) => {
+            let kind = PatchType::from_content_type(Some(ct))?;
             let patch: Value = serde_json::from_slice(&body)
                 .map_err(|e| Status::bad_request(format!("error decoding patch: {e}")))?;
-            json!({"patch": patch, "kind": if kind == PatchKind::Json { "json" } else { "merge" }})
+            Some((kind, patch))
         }
-        _ => json!({"scale": write::decode_object(&body, content_type.as_deref(), "Scale")?}),
+        None => None,
     };
+    let put = match &patch {
+        None => Some(write::decode_object(
+            &body,
+            Some("application/json"),
+            "Scale",
+        )?),
+        Some(_) => None,
+    };
+    let scale_schema = rkube_api::patch::schema::for_kind("autoscaling", "v1", "Scale");
     let dry_run = ctx.query.dry_run()?;
     let (_, stored) = write::write_with_retries(
         &ctx,
@@ -132,12 +147,10 @@ pub async fn update_scale(ctx: Ctx, body: Bytes, content_type: Option<String>) -
         |current| {
             let current = current.ok_or_else(|| ctx.not_found(&name))?;
             let obj = current.value()?;
-            let scale = match input.get("scale") {
-                Some(s) => s.clone(),
-                None => {
-                    let kind = if input["kind"] == "json" { PatchKind::Json } else { PatchKind::Merge };
-                    write::apply_patch(kind, scale_of(&info, &obj), &input["patch"])?
-                }
+            let scale = match (&put, &patch) {
+                (Some(s), _) => s.clone(),
+                (None, Some((kind, p))) => rkube_api::patch::apply(*kind, scale_of(&info, &obj), p, scale_schema)?,
+                (None, None) => unreachable!("either a PUT body or a patch"),
             };
             let replicas = scale["spec"]["replicas"].as_i64().unwrap_or(0);
             if replicas < 0 {
@@ -170,11 +183,17 @@ pub async fn update_scale(ctx: Ctx, body: Bytes, content_type: Option<String>) -
         Target::Main,
     )
     .await?;
-    Ok(response::json_value(200, &scale_of(&info, &stored.value()?)))
+    Ok(response::json_value(
+        200,
+        &scale_of(&info, &stored.value()?),
+    ))
 }
 
 fn success_201() -> Response {
-    response::json_value(201, &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}))
+    response::json_value(
+        201,
+        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+    )
 }
 
 /// POST `pods/{name}/binding`: assign the pod to a node.
@@ -182,13 +201,17 @@ pub async fn bind(ctx: Ctx, body: Bytes) -> Result<Response, Status> {
     let binding = write::decode_object(&body, Some("application/json"), "Binding")?;
     let name = ctx.name().to_owned();
     if binding["metadata"]["name"].as_str().unwrap_or("") != name {
-        return Err(Status::bad_request("name in URL does not match name in Binding object"));
+        return Err(Status::bad_request(
+            "name in URL does not match name in Binding object",
+        ));
     }
     let target_kind = binding["target"]["kind"].as_str().unwrap_or("");
     let node = binding["target"]["name"].as_str().unwrap_or("").to_owned();
     let mut problems = Vec::new();
     if !target_kind.is_empty() && target_kind != "Node" {
-        problems.push(format!("target.kind: Unsupported value: {target_kind:?}: supported values: \"Node\", \"\""));
+        problems.push(format!(
+            "target.kind: Unsupported value: {target_kind:?}: supported values: \"Node\", \"\""
+        ));
     }
     if node.is_empty() {
         problems.push("target.name: Required value".to_owned());
@@ -197,7 +220,10 @@ pub async fn bind(ctx: Ctx, body: Bytes) -> Result<Response, Status> {
         return Err(Status::new(500, "", problems.join(", ")));
     }
     let uid = binding["metadata"]["uid"].as_str().unwrap_or("").to_owned();
-    let rv = binding["metadata"]["resourceVersion"].as_str().unwrap_or("").to_owned();
+    let rv = binding["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
     let annotations = binding["metadata"]["annotations"].clone();
     let conflict = |why: String| Status::conflict("", "pods/binding", &name, &why);
     let dry_run = ctx.query.dry_run()?;
@@ -208,7 +234,7 @@ pub async fn bind(ctx: Ctx, body: Bytes) -> Result<Response, Status> {
         |current| {
             let current = current.ok_or_else(|| ctx.not_found(&name))?;
             let mut pod = current.value()?;
-            if !uid.is_empty() && pod["metadata"]["uid"] != Value::from(uid.clone()) {
+            if !uid.is_empty() && pod["metadata"]["uid"] != uid.clone() {
                 return Err(conflict(format!(
                     "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
                     pod["metadata"]["uid"].as_str().unwrap_or("")
@@ -265,7 +291,14 @@ pub async fn bind(ctx: Ctx, body: Bytes) -> Result<Response, Status> {
 
 impl Ctx {
     /// A context for another resource, in the same request.
-    fn for_resource(&self, group: &str, version: &str, plural: &str, namespace: Option<String>, name: Option<String>) -> Result<Ctx, Status> {
+    fn for_resource(
+        &self,
+        group: &str,
+        version: &str,
+        plural: &str,
+        namespace: Option<String>,
+        name: Option<String>,
+    ) -> Result<Ctx, Status> {
         let served = self
             .server
             .registry
@@ -291,7 +324,9 @@ impl Ctx {
 }
 
 fn too_many(message: String, retry_after: Option<i32>) -> Status {
-    let mut s = Status::too_many_requests("Cannot evict pod as it would violate the pod's disruption budget.");
+    let mut s = Status::too_many_requests(
+        "Cannot evict pod as it would violate the pod's disruption budget.",
+    );
     s.details.causes.push(Cause {
         reason: "DisruptionBudget".into(),
         message,
@@ -307,10 +342,16 @@ pub async fn evict(ctx: Ctx, body: Bytes) -> Result<Response, Status> {
     let eviction = write::decode_object(&body, Some("application/json"), "Eviction")?;
     let name = ctx.name().to_owned();
     if eviction["metadata"]["name"].as_str().unwrap_or("") != name {
-        return Err(Status::bad_request("name in URL does not match name in Eviction object"));
+        return Err(Status::bad_request(
+            "name in URL does not match name in Eviction object",
+        ));
     }
     let opts_body = serde_json::to_vec(&eviction["deleteOptions"]).unwrap_or_default();
-    let opts_body: &[u8] = if eviction["deleteOptions"].is_null() { b"" } else { &opts_body };
+    let opts_body: &[u8] = if eviction["deleteOptions"].is_null() {
+        b""
+    } else {
+        &opts_body
+    };
     let opts = DeleteOptions::parse(&ctx, opts_body)?;
     let ns = ctx.path.namespace.clone().unwrap_or_default();
 
@@ -321,17 +362,32 @@ pub async fn evict(ctx: Ctx, body: Bytes) -> Result<Response, Status> {
         .ok_or_else(|| ctx.not_found(&name))?;
     let pod_value = pod.value()?;
     let phase = pod_value["status"]["phase"].as_str().unwrap_or("");
-    let exempt = matches!(phase, "Succeeded" | "Failed" | "Pending") || !pod_value["metadata"]["deletionTimestamp"].is_null();
+    let exempt = matches!(phase, "Succeeded" | "Failed" | "Pending")
+        || !pod_value["metadata"]["deletionTimestamp"].is_null();
 
     if !exempt {
-        let pdb_ctx = ctx.for_resource("policy", "v1", "poddisruptionbudgets", Some(ns.clone()), None)?;
-        let filter = Filter { namespace: Some(ns.clone()), ..Default::default() };
+        let pdb_ctx = ctx.for_resource(
+            "policy",
+            "v1",
+            "poddisruptionbudgets",
+            Some(ns.clone()),
+            None,
+        )?;
+        let filter = Filter {
+            namespace: Some(ns.clone()),
+            ..Default::default()
+        };
         let (pdbs, _, _) = pdb_ctx.cache()?.list(&filter, None, 0);
         let mut matching = Vec::new();
         for pdb in pdbs {
             let v = pdb.value()?;
-            let Ok(ls) = serde_json::from_value::<LabelSelector>(v["spec"]["selector"].clone()) else { continue };
-            let Ok(sel) = Selector::from_label_selector(&ls) else { continue };
+            let Ok(ls) = serde_json::from_value::<LabelSelector>(v["spec"]["selector"].clone())
+            else {
+                continue;
+            };
+            let Ok(sel) = Selector::from_label_selector(&ls) else {
+                continue;
+            };
             if v["spec"]["selector"].is_null() || sel.is_empty() {
                 continue;
             }
@@ -350,11 +406,17 @@ pub async fn evict(ctx: Ctx, body: Bytes) -> Result<Response, Status> {
             let pdb_name = pdb["metadata"]["name"].as_str().unwrap_or("").to_owned();
             let ready = pod_value["status"]["conditions"]
                 .as_array()
-                .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"));
+                .is_some_and(|cs| {
+                    cs.iter()
+                        .any(|c| c["type"] == "Ready" && c["status"] == "True")
+                });
             let desired = pdb["status"]["desiredHealthy"].as_i64().unwrap_or(0);
             let healthy = pdb["status"]["currentHealthy"].as_i64().unwrap_or(0);
-            let policy = pdb["spec"]["unhealthyPodEvictionPolicy"].as_str().unwrap_or("IfHealthyBudget");
-            let unhealthy_ok = !ready && (policy == "AlwaysAllow" || (healthy >= desired && desired > 0));
+            let policy = pdb["spec"]["unhealthyPodEvictionPolicy"]
+                .as_str()
+                .unwrap_or("IfHealthyBudget");
+            let unhealthy_ok =
+                !ready && (policy == "AlwaysAllow" || (healthy >= desired && desired > 0));
             if !unhealthy_ok {
                 decrement_budget(&ctx, &ns, &pdb_name, &name, opts.dry_run).await?;
             }
@@ -370,8 +432,20 @@ pub async fn evict(ctx: Ctx, body: Bytes) -> Result<Response, Status> {
 }
 
 /// Take one disruption from a budget, or fail with 429 as upstream.
-async fn decrement_budget(ctx: &Ctx, ns: &str, pdb: &str, pod: &str, dry_run: bool) -> Result<(), Status> {
-    let pdb_ctx = ctx.for_resource("policy", "v1", "poddisruptionbudgets", Some(ns.to_owned()), Some(pdb.to_owned()))?;
+async fn decrement_budget(
+    ctx: &Ctx,
+    ns: &str,
+    pdb: &str,
+    pod: &str,
+    dry_run: bool,
+) -> Result<(), Status> {
+    let pdb_ctx = ctx.for_resource(
+        "policy",
+        "v1",
+        "poddisruptionbudgets",
+        Some(ns.to_owned()),
+        Some(pdb.to_owned()),
+    )?;
     let pod = pod.to_owned();
     let pdb_name = pdb.to_owned();
     write::write_with_retries(

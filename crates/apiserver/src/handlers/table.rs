@@ -8,7 +8,13 @@ use serde_json::{Value, json};
 use super::{Ctx, partial_metadata};
 
 /// A Table of `objects` (storage-version JSON values).
-pub fn build(ctx: &Ctx, version: &str, objects: &[Value], metadata: Value, headers: bool) -> Result<Value, Status> {
+pub fn build(
+    ctx: &Ctx,
+    version: &str,
+    objects: &[Value],
+    metadata: Value,
+    headers: bool,
+) -> Result<Value, Status> {
     let include = ctx.query.get("includeObject").unwrap_or("Metadata");
     if !matches!(include, "Metadata" | "Object" | "None") {
         return Err(Status::bad_request(format!(
@@ -22,7 +28,7 @@ pub fn build(ctx: &Ctx, version: &str, objects: &[Value], metadata: Value, heade
         let cells = kind.cells(obj, now)?;
         let object = match include {
             "None" => Value::Null,
-            "Object" => ctx.served.from_storage(obj.clone()),
+            "Object" => ctx.served.to_served(obj.clone()),
             _ => partial_metadata(version, obj),
         };
         rows.push(json!({"cells": cells, "object": object}));

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use rkube_api::meta::{generate_name, new_uid, now};
+use rkube_api::patch::PatchType;
 use rkube_api::registry::{Operation, ResourceInfo};
 use rkube_api::status::{Cause, Details, Status, success_status};
 use rkube_store::Error as StoreError;
@@ -40,8 +41,17 @@ pub enum Target {
 }
 
 /// Parse a request body as a JSON object (400 otherwise).
-pub fn decode_object(body: &[u8], content_type: Option<&str>, expected_kind: &str) -> Result<Value, Status> {
-    let media = content_type.unwrap_or("application/json").split(';').next().unwrap_or("").trim();
+pub fn decode_object(
+    body: &[u8],
+    content_type: Option<&str>,
+    expected_kind: &str,
+) -> Result<Value, Status> {
+    let media = content_type
+        .unwrap_or("application/json")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim();
     if !matches!(media, "application/json" | "" | "*/*") {
         return Err(Status::unsupported_media_type(&[
             "application/json",
@@ -76,9 +86,19 @@ fn check_type(ctx: &Ctx, obj: &mut Value) -> Result<(), Status> {
     let want_version = ctx.served.api_version();
     let version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
-    if (!version.is_empty() && version != want_version) || (!kind.is_empty() && kind != ctx.served.kind) {
-        let shown_version = if version.is_empty() { want_version.clone() } else { version.to_owned() };
-        let shown_kind = if kind.is_empty() { ctx.served.kind } else { kind };
+    if (!version.is_empty() && version != want_version)
+        || (!kind.is_empty() && kind != ctx.served.kind)
+    {
+        let shown_version = if version.is_empty() {
+            want_version.clone()
+        } else {
+            version.to_owned()
+        };
+        let shown_kind = if kind.is_empty() {
+            ctx.served.kind
+        } else {
+            kind
+        };
         return Err(Status::bad_request(format!(
             "{shown_kind} in version \"{}\" cannot be handled as a {}: the API version in the data ({shown_version}) does not match the expected API version ({want_version})",
             shown_version.rsplit('/').next().unwrap_or(""),
@@ -100,7 +120,9 @@ pub fn take_meta(obj: &mut Value, kind: &str) -> Result<ObjectMeta, Status> {
         return Ok(ObjectMeta::default());
     }
     serde_json::from_value(raw).map_err(|e| {
-        Status::bad_request(format!("{kind} in version \"v1\" cannot be handled as a {kind}: metadata: {e}"))
+        Status::bad_request(format!(
+            "{kind} in version \"v1\" cannot be handled as a {kind}: metadata: {e}"
+        ))
     })
 }
 
@@ -115,12 +137,24 @@ fn stored_bytes(obj: &Value) -> Result<Bytes, Status> {
     if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
         m.remove("resourceVersion");
     }
-    Ok(Bytes::from(serde_json::to_vec(&obj).map_err(Status::internal)?))
+    Ok(Bytes::from(
+        serde_json::to_vec(&obj).map_err(Status::internal)?,
+    ))
 }
 
 /// The cached form of an object just written at `revision`.
-fn written(info: &ResourceInfo, ns: &str, name: &str, bytes: &[u8], revision: i64) -> Result<CachedObject, Status> {
-    let rest = if info.namespaced() { format!("{ns}/{name}") } else { name.to_owned() };
+fn written(
+    info: &ResourceInfo,
+    ns: &str,
+    name: &str,
+    bytes: &[u8],
+    revision: i64,
+) -> Result<CachedObject, Status> {
+    let rest = if info.namespaced() {
+        format!("{ns}/{name}")
+    } else {
+        name.to_owned()
+    };
     CachedObject::from_stored(info, &rest, bytes, revision).map_err(Status::internal)
 }
 
@@ -152,7 +186,9 @@ async fn check_namespace(ctx: &Ctx, ns: &str, name: &str) -> Result<(), Status> 
         return Err(Status::not_found("", "namespaces", ns));
     };
     let terminating = serde_json::from_slice::<Value>(&nsobj.json)
-        .map(|v| v["status"]["phase"] == "Terminating" || !v["metadata"]["deletionTimestamp"].is_null())
+        .map(|v| {
+            v["status"]["phase"] == "Terminating" || !v["metadata"]["deletionTimestamp"].is_null()
+        })
         .unwrap_or(false);
     if terminating {
         let info = ctx.info();
@@ -160,7 +196,9 @@ async fn check_namespace(ctx: &Ctx, ns: &str, name: &str) -> Result<(), Status> 
             info.group,
             info.plural,
             name,
-            &format!("unable to create new content in namespace {ns} because it is being terminated"),
+            &format!(
+                "unable to create new content in namespace {ns} because it is being terminated"
+            ),
         );
         s.details.causes.push(Cause {
             reason: "NamespaceTerminating".into(),
@@ -181,7 +219,11 @@ pub async fn create(ctx: Ctx, body: Bytes, content_type: Option<&str>) -> Result
 }
 
 /// Create an object from a request-version value; returns it as stored.
-pub async fn create_object(ctx: &Ctx, mut obj: Value, dry_run: bool) -> Result<CachedObject, Status> {
+pub async fn create_object(
+    ctx: &Ctx,
+    mut obj: Value,
+    dry_run: bool,
+) -> Result<CachedObject, Status> {
     let info = *ctx.info();
     check_type(ctx, &mut obj)?;
     let mut obj = ctx.served.to_storage(obj)?;
@@ -205,8 +247,16 @@ pub async fn create_object(ctx: &Ctx, mut obj: Value, dry_run: bool) -> Result<C
         String::new()
     };
 
-    if meta.resource_version.as_deref().is_some_and(|rv| !rv.is_empty()) {
-        return Err(Status::new(500, "", "resourceVersion should not be set on objects to be created"));
+    if meta
+        .resource_version
+        .as_deref()
+        .is_some_and(|rv| !rv.is_empty())
+    {
+        return Err(Status::new(
+            500,
+            "",
+            "resourceVersion should not be set on objects to be created",
+        ));
     }
     let generated = meta.name.as_deref().unwrap_or("").is_empty()
         && meta.generate_name.as_deref().is_some_and(|g| !g.is_empty());
@@ -214,7 +264,7 @@ pub async fn create_object(ctx: &Ctx, mut obj: Value, dry_run: bool) -> Result<C
         meta.name = Some(generate_name(meta.generate_name.as_deref().unwrap_or("")));
     }
     let name = meta.name.clone().unwrap_or_default();
-    if info.namespaced() && !name.is_empty() {
+    if info.namespaced() {
         check_namespace(ctx, &namespace, &name).await?;
     }
     meta.uid = Some(new_uid());
@@ -226,12 +276,15 @@ pub async fn create_object(ctx: &Ctx, mut obj: Value, dry_run: bool) -> Result<C
         meta.generation = Some(1);
     }
     put_meta(&mut obj, &meta);
-    if info.status {
-        if let Some(m) = obj.as_object_mut() {
-            m.remove("status");
-        }
+    if info.status
+        && !info.status_on_create
+        && let Some(m) = obj.as_object_mut()
+    {
+        m.remove("status");
     }
     let obj = ctx.served.resource.kind.admit(obj, Operation::Create)?;
+    // A kind may name an object itself (LimitRanges without a name).
+    let name = obj["metadata"]["name"].as_str().unwrap_or(&name).to_owned();
     let bytes = stored_bytes(&obj)?;
     let key = ctx.key(Some(&namespace), &name);
     let revision = if dry_run {
@@ -241,7 +294,8 @@ pub async fn create_object(ctx: &Ctx, mut obj: Value, dry_run: bool) -> Result<C
             Ok(rev) => rev,
             Err(StoreError::AlreadyExists(_)) if generated => {
                 let mut s = Status::already_exists(info.group, info.plural, &name);
-                s.message.push_str(", the server was not able to generate a unique name for the object");
+                s.message
+                    .push_str(", the server was not able to generate a unique name for the object");
                 s.details.retry_after_seconds = Some(1);
                 return Err(s);
             }
@@ -253,13 +307,22 @@ pub async fn create_object(ctx: &Ctx, mut obj: Value, dry_run: bool) -> Result<C
 
 /// The current object, from a cache that has caught up with every write
 /// acknowledged so far.
-async fn current(ctx: &Ctx, ns: Option<&str>, name: &str) -> Result<Option<Arc<CachedObject>>, Status> {
+async fn current(
+    ctx: &Ctx,
+    ns: Option<&str>,
+    name: &str,
+) -> Result<Option<Arc<CachedObject>>, Status> {
     ctx.server.cache.sync().await?;
     Ok(ctx.cache()?.get(&ctx.rest(ns, name)))
 }
 
 /// PUT of an object or its status / finalize subresource.
-pub async fn update(ctx: Ctx, body: Bytes, content_type: Option<&str>, target: Target) -> Result<Response, Status> {
+pub async fn update(
+    ctx: Ctx,
+    body: Bytes,
+    content_type: Option<&str>,
+    target: Target,
+) -> Result<Response, Status> {
     let mut obj = decode_object(&body, content_type, ctx.served.kind)?;
     check_type(&ctx, &mut obj)?;
     let name = ctx.name().to_owned();
@@ -270,96 +333,85 @@ pub async fn update(ctx: Ctx, body: Bytes, content_type: Option<&str>, target: T
         )));
     }
     let url_ns = ctx.path.namespace.clone();
-    if let (Some(body_ns), Some(url_ns)) = (obj["metadata"]["namespace"].as_str(), url_ns.as_deref()) {
-        if !body_ns.is_empty() && body_ns != url_ns {
-            return Err(Status::bad_request(format!(
-                "the namespace of the object ({body_ns}) does not match the namespace on the request ({url_ns})"
-            )));
-        }
+    if let (Some(body_ns), Some(url_ns)) =
+        (obj["metadata"]["namespace"].as_str(), url_ns.as_deref())
+        && !body_ns.is_empty()
+        && body_ns != url_ns
+    {
+        return Err(Status::bad_request(format!(
+            "the namespace of the object ({body_ns}) does not match the namespace on the request ({url_ns})"
+        )));
     }
     let dry_run = ctx.query.dry_run()?;
-    let requested_rv = obj["metadata"]["resourceVersion"].as_str().unwrap_or("").to_owned();
+    let requested_rv = obj["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
     let obj = ctx.served.to_storage(obj)?;
-    let (code, stored) = write_with_retries(&ctx, &name, dry_run, |_current| Ok((obj.clone(), requested_rv.clone())), target).await?;
-    ctx.object_response(code, &stored)
-}
-
-/// PATCH of an object or its status.
-pub async fn patch(ctx: Ctx, body: Bytes, content_type: Option<&str>, target: Target) -> Result<Response, Status> {
-    let kind = patch_kind(content_type)?;
-    let patch: Value = serde_json::from_slice(&body)
-        .map_err(|e| Status::bad_request(format!("error decoding patch: {e}")))?;
-    let name = ctx.name().to_owned();
-    let dry_run = ctx.query.dry_run()?;
-    let (code, stored) = write_with_retries(&ctx, &name, dry_run, |current| {
-        let Some(current) = current else {
-            return Err(ctx.not_found(&name));
-        };
-        let original = ctx.served.from_storage(current.value()?);
-        let mut patched = apply_patch(kind, original, &patch)?;
-        let rv = patched["metadata"]["resourceVersion"].as_str().unwrap_or("").to_owned();
-        // A patch may not rename or move the object.
-        if patched["metadata"]["name"].as_str().unwrap_or("") != name {
-            return Err(Status::bad_request(format!(
-                "the name of the object ({}) does not match the name on the URL ({name})",
-                patched["metadata"]["name"].as_str().unwrap_or("")
-            )));
-        }
-        check_type(&ctx, &mut patched)?;
-        Ok((ctx.served.to_storage(patched)?, rv))
-    }, target)
+    let (code, stored) = write_with_retries(
+        &ctx,
+        &name,
+        dry_run,
+        |_current| Ok((obj.clone(), requested_rv.clone())),
+        target,
+    )
     .await?;
     ctx.object_response(code, &stored)
 }
 
-/// The patch formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PatchKind {
-    /// RFC 6902.
-    Json,
-    /// RFC 7386.
-    Merge,
-}
-
-fn patch_kind(content_type: Option<&str>) -> Result<PatchKind, Status> {
-    let media = content_type.unwrap_or("").split(';').next().unwrap_or("").trim();
-    match media {
-        "application/json-patch+json" => Ok(PatchKind::Json),
-        "application/merge-patch+json" => Ok(PatchKind::Merge),
-        _ => Err(Status::unsupported_media_type(&[
-            "application/json-patch+json",
-            "application/merge-patch+json",
-            "application/strategic-merge-patch+json",
-            "application/apply-patch+yaml",
-        ])),
-    }
-}
-
-/// Apply a patch to an object.
-pub fn apply_patch(kind: PatchKind, mut original: Value, patch: &Value) -> Result<Value, Status> {
-    match kind {
-        PatchKind::Merge => {
-            if !patch.is_object() {
-                return Err(Status::bad_request("error decoding patch: a merge patch must be a JSON object"));
+/// PATCH of an object or its status.
+pub async fn patch(
+    ctx: Ctx,
+    body: Bytes,
+    content_type: Option<&str>,
+    target: Target,
+) -> Result<Response, Status> {
+    let kind = PatchType::from_content_type(content_type)?;
+    let patch: Value = serde_json::from_slice(&body)
+        .map_err(|e| Status::bad_request(format!("error decoding patch: {e}")))?;
+    let schema =
+        rkube_api::patch::schema::for_kind(ctx.served.group, ctx.served.version, ctx.served.kind);
+    let name = ctx.name().to_owned();
+    let dry_run = ctx.query.dry_run()?;
+    let (code, stored) = write_with_retries(
+        &ctx,
+        &name,
+        dry_run,
+        |current| {
+            let Some(current) = current else {
+                return Err(ctx.not_found(&name));
+            };
+            let original = ctx.served.to_served(current.value()?);
+            let mut patched = rkube_api::patch::apply(kind, original, &patch, schema)?;
+            let rv = patched["metadata"]["resourceVersion"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned();
+            // A patch may not rename or move the object.
+            if patched["metadata"]["name"].as_str().unwrap_or("") != name {
+                return Err(Status::bad_request(format!(
+                    "the name of the object ({}) does not match the name on the URL ({name})",
+                    patched["metadata"]["name"].as_str().unwrap_or("")
+                )));
             }
-            json_patch::merge(&mut original, patch);
-            Ok(original)
-        }
-        PatchKind::Json => {
-            let ops: json_patch::Patch = serde_json::from_value(patch.clone())
-                .map_err(|e| Status::bad_request(format!("error decoding patch: {e}")))?;
-            json_patch::patch(&mut original, &ops).map_err(|e| {
-                Status::new(422, "Invalid", format!("the server rejected our request due to an error in our request: {e}"))
-            })?;
-            Ok(original)
-        }
-    }
+            check_type(&ctx, &mut patched)?;
+            Ok((ctx.served.to_storage(patched)?, rv))
+        },
+        target,
+    )
+    .await?;
+    ctx.object_response(code, &stored)
 }
 
 /// Merge what a client sent into the stored object for an update: server
 /// fields come from the stored object, and status or spec from whichever
 /// side the target says.
-fn merge_for_update(info: &ResourceInfo, new: Value, old: &Value, target: Target) -> Result<Value, Status> {
+fn merge_for_update(
+    info: &ResourceInfo,
+    new: Value,
+    old: &Value,
+    target: Target,
+) -> Result<Value, Status> {
     let mut new = new;
     let mut old = old.clone();
     let old_meta = take_meta(&mut old, info.kind)?;
@@ -417,7 +469,12 @@ fn merge_for_update(info: &ResourceInfo, new: Value, old: &Value, target: Target
     }
     if old_meta.deletion_timestamp.is_some() {
         let old_f: Vec<&String> = old_meta.finalizers.iter().flatten().collect();
-        let added: Vec<&String> = meta.finalizers.iter().flatten().filter(|f| !old_f.contains(f)).collect();
+        let added: Vec<&String> = meta
+            .finalizers
+            .iter()
+            .flatten()
+            .filter(|f| !old_f.contains(f))
+            .collect();
         if !added.is_empty() {
             return Err(Status::invalid(
                 info.group,
@@ -429,7 +486,11 @@ fn merge_for_update(info: &ResourceInfo, new: Value, old: &Value, target: Target
                     value: None,
                     detail: format!(
                         "no new finalizers can be added if the object is being deleted, found new finalizers []string{{{}}}",
-                        added.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>().join(", ")
+                        added
+                            .iter()
+                            .map(|f| format!("{f:?}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 }],
             ));
@@ -445,7 +506,9 @@ fn spec_changed(new: &Value, old: &Value) -> bool {
         v.as_object()
             .map(|m| {
                 m.iter()
-                    .filter(|(k, _)| !matches!(k.as_str(), "metadata" | "status" | "apiVersion" | "kind"))
+                    .filter(|(k, _)| {
+                        !matches!(k.as_str(), "metadata" | "status" | "apiVersion" | "kind")
+                    })
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect()
             })
@@ -479,7 +542,11 @@ pub async fn write_with_retries(
         }
         let old = existing.value()?;
         let merged = merge_for_update(&info, desired, &old, target)?;
-        let mut new = ctx.served.resource.kind.admit(merged, Operation::Update(&old))?;
+        let op = match target {
+            Target::Main | Target::All => Operation::Update(&old),
+            Target::Status | Target::Finalize => Operation::UpdateSubresource(&old),
+        };
+        let mut new = ctx.served.resource.kind.admit(merged, op)?;
         if info.generation && target == Target::Main && spec_changed(&new, &old) {
             let generation = old["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
             new["metadata"]["generation"] = Value::from(generation);
@@ -494,12 +561,25 @@ pub async fn write_with_retries(
         }
         // An object being deleted whose last finalizer just went goes away.
         let finalizers_done = !new["metadata"]["deletionTimestamp"].is_null()
-            && new["metadata"]["finalizers"].as_array().is_none_or(|f| f.is_empty())
-            && new["metadata"]["deletionGracePeriodSeconds"].as_i64().unwrap_or(0) == 0
-            && new["spec"]["finalizers"].as_array().is_none_or(|f| f.is_empty());
+            && new["metadata"]["finalizers"]
+                .as_array()
+                .is_none_or(|f| f.is_empty())
+            && new["metadata"]["deletionGracePeriodSeconds"]
+                .as_i64()
+                .unwrap_or(0)
+                == 0
+            && new["spec"]["finalizers"]
+                .as_array()
+                .is_none_or(|f| f.is_empty());
         let bytes = stored_bytes(&new)?;
         if dry_run {
-            let obj = written(&info, ns.as_deref().unwrap_or(""), name, &bytes, existing.revision)?;
+            let obj = written(
+                &info,
+                ns.as_deref().unwrap_or(""),
+                name,
+                &bytes,
+                existing.revision,
+            )?;
             return Ok((200, Arc::new(obj)));
         }
         let result = if finalizers_done {
@@ -509,7 +589,10 @@ pub async fn write_with_retries(
                 .await
                 .map(|(rev, _)| rev)
         } else {
-            ctx.server.store.update(&key, bytes.clone(), existing.revision).await
+            ctx.server
+                .store
+                .update(&key, bytes.clone(), existing.revision)
+                .await
         };
         match result {
             Ok(rev) => {
@@ -521,15 +604,25 @@ pub async fn write_with_retries(
                     return Err(Status::stale(info.group, info.plural, name));
                 }
                 cur = Some(Arc::new(
-                    CachedObject::from_stored(&info, &ctx.rest(ns.as_deref(), name), &current.value, current.mod_revision)
-                        .map_err(Status::internal)?,
+                    CachedObject::from_stored(
+                        &info,
+                        &ctx.rest(ns.as_deref(), name),
+                        &current.value,
+                        current.mod_revision,
+                    )
+                    .map_err(Status::internal)?,
                 ));
             }
             Err(StoreError::NotFound(_)) => return Err(ctx.not_found(name)),
             Err(e) => return Err(store_err(ctx, name, e)),
         }
     }
-    Err(Status::conflict(info.group, info.plural, name, "too many concurrent updates; please retry"))
+    Err(Status::conflict(
+        info.group,
+        info.plural,
+        name,
+        "too many concurrent updates; please retry",
+    ))
 }
 
 /// `DeleteOptions` of a request, from its body and query.
@@ -577,24 +670,28 @@ impl DeleteOptions {
             if let Some(r) = v["preconditions"]["resourceVersion"].as_str() {
                 opts.resource_version = Some(r.to_owned());
             }
-            if v["dryRun"].as_array().is_some_and(|a| a.iter().any(|d| d == "All")) {
+            if v["dryRun"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|d| d == "All"))
+            {
                 opts.dry_run = true;
             }
         }
-        if let Some(p) = &opts.propagation {
-            if !matches!(p.as_str(), "Background" | "Foreground" | "Orphan") {
-                return Err(Status::invalid(
-                    "",
-                    "DeleteOptions",
-                    "",
-                    &[rkube_api::validation::FieldError {
-                        kind: rkube_api::validation::ErrorType::NotSupported,
-                        field: "propagationPolicy".into(),
-                        value: Some(Value::from(p.clone())),
-                        detail: "supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\"".into(),
-                    }],
-                ));
-            }
+        if let Some(p) = &opts.propagation
+            && !matches!(p.as_str(), "Background" | "Foreground" | "Orphan")
+        {
+            return Err(Status::invalid(
+                "",
+                "DeleteOptions",
+                "",
+                &[rkube_api::validation::FieldError {
+                    kind: rkube_api::validation::ErrorType::NotSupported,
+                    field: "propagationPolicy".into(),
+                    value: Some(Value::from(p.clone())),
+                    detail: "supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""
+                        .into(),
+                }],
+            ));
         }
         Ok(opts)
     }
@@ -605,8 +702,15 @@ pub async fn delete(ctx: Ctx, body: Bytes) -> Result<Response, Status> {
     let opts = DeleteOptions::parse(&ctx, &body)?;
     let name = ctx.name().to_owned();
     let info = *ctx.info();
-    if info.plural == "namespaces" && matches!(name.as_str(), "default" | "kube-system" | "kube-public") {
-        return Err(Status::forbidden("", "namespaces", &name, "this namespace may not be deleted"));
+    if info.plural == "namespaces"
+        && matches!(name.as_str(), "default" | "kube-system" | "kube-public")
+    {
+        return Err(Status::forbidden(
+            "",
+            "namespaces",
+            &name,
+            "this namespace may not be deleted",
+        ));
     }
     let (deleted, obj) = delete_object(&ctx, &name, &opts).await?;
     // Pods, Services and Namespaces answer with the object; other kinds
@@ -628,7 +732,11 @@ pub async fn delete(ctx: Ctx, body: Bytes) -> Result<Response, Status> {
 
 /// Delete (or start deleting) one object. Returns whether it is gone now,
 /// and its last state.
-pub async fn delete_object(ctx: &Ctx, name: &str, opts: &DeleteOptions) -> Result<(bool, Arc<CachedObject>), Status> {
+pub async fn delete_object(
+    ctx: &Ctx,
+    name: &str,
+    opts: &DeleteOptions,
+) -> Result<(bool, Arc<CachedObject>), Status> {
     let info = *ctx.info();
     let ns = ctx.path.namespace.clone();
     let key = ctx.key(ns.as_deref(), name);
@@ -641,26 +749,43 @@ pub async fn delete_object(ctx: &Ctx, name: &str, opts: &DeleteOptions) -> Resul
         if let Some(uid) = &opts.uid {
             let actual = obj["metadata"]["uid"].as_str().unwrap_or("");
             if uid != actual {
-                return Err(Status::conflict(info.group, info.kind, name, &format!(
-                    "the UID in the precondition ({uid}) does not match the UID in record ({actual}). The object might have been deleted and then recreated"
-                )));
+                return Err(Status::conflict(
+                    info.group,
+                    info.kind,
+                    name,
+                    &format!(
+                        "the UID in the precondition ({uid}) does not match the UID in record ({actual}). The object might have been deleted and then recreated"
+                    ),
+                ));
             }
         }
         if let Some(rv) = &opts.resource_version {
             let actual = existing.revision.to_string();
             if *rv != actual {
-                return Err(Status::conflict(info.group, info.kind, name, &format!(
-                    "the ResourceVersion in the precondition ({rv}) does not match the ResourceVersion in record ({actual}). The object might have been modified"
-                )));
+                return Err(Status::conflict(
+                    info.group,
+                    info.kind,
+                    name,
+                    &format!(
+                        "the ResourceVersion in the precondition ({rv}) does not match the ResourceVersion in record ({actual}). The object might have been modified"
+                    ),
+                ));
             }
         }
 
         // Finalizers the propagation policy asks for.
         let mut finalizers: Vec<String> = obj["metadata"]["finalizers"]
             .as_array()
-            .map(|a| a.iter().filter_map(|f| f.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|f| f.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
-        let policy = opts.propagation.clone().or_else(|| default_propagation(&info).map(str::to_owned));
+        let policy = opts
+            .propagation
+            .clone()
+            .or_else(|| default_propagation(&info).map(str::to_owned));
         match policy.as_deref() {
             Some("Orphan") => {
                 finalizers.retain(|f| f != "foregroundDeletion");
@@ -678,7 +803,9 @@ pub async fn delete_object(ctx: &Ctx, name: &str, opts: &DeleteOptions) -> Resul
         }
         let grace = graceful_period(&info, &obj, opts.grace_period);
         let namespace_pending = info.plural == "namespaces"
-            && obj["spec"]["finalizers"].as_array().is_some_and(|f| !f.is_empty());
+            && obj["spec"]["finalizers"]
+                .as_array()
+                .is_some_and(|f| !f.is_empty());
         let being_deleted = !obj["metadata"]["deletionTimestamp"].is_null();
 
         if finalizers.is_empty() && grace.is_none() && !namespace_pending {
@@ -689,8 +816,13 @@ pub async fn delete_object(ctx: &Ctx, name: &str, opts: &DeleteOptions) -> Resul
                 Ok(_) => return Ok((true, existing)),
                 Err(StoreError::Conflict { current, .. }) => {
                     cur = Some(Arc::new(
-                        CachedObject::from_stored(&info, &ctx.rest(ns.as_deref(), name), &current.value, current.mod_revision)
-                            .map_err(Status::internal)?,
+                        CachedObject::from_stored(
+                            &info,
+                            &ctx.rest(ns.as_deref(), name),
+                            &current.value,
+                            current.mod_revision,
+                        )
+                        .map_err(Status::internal)?,
                     ));
                     continue;
                 }
@@ -705,7 +837,8 @@ pub async fn delete_object(ctx: &Ctx, name: &str, opts: &DeleteOptions) -> Resul
         let mut changed = false;
         if !being_deleted {
             let at = now + k8s_openapi::jiff::SignedDuration::from_secs(grace.unwrap_or(0));
-            obj["metadata"]["deletionTimestamp"] = serde_json::to_value(Time(at)).map_err(Status::internal)?;
+            obj["metadata"]["deletionTimestamp"] =
+                serde_json::to_value(Time(at)).map_err(Status::internal)?;
             obj["metadata"]["deletionGracePeriodSeconds"] = Value::from(grace.unwrap_or(0));
             if let Some(g) = obj["metadata"]["generation"].as_i64() {
                 obj["metadata"]["generation"] = Value::from(g + 1);
@@ -714,18 +847,27 @@ pub async fn delete_object(ctx: &Ctx, name: &str, opts: &DeleteOptions) -> Resul
                 obj["status"]["phase"] = Value::from("Terminating");
             }
             changed = true;
-        } else if let (Some(g), Some(old)) = (grace, obj["metadata"]["deletionGracePeriodSeconds"].as_i64()) {
+        } else if let (Some(g), Some(old)) = (
+            grace,
+            obj["metadata"]["deletionGracePeriodSeconds"].as_i64(),
+        ) {
             // A shorter grace period brings the deletion forward.
             if g < old {
                 let at = now + k8s_openapi::jiff::SignedDuration::from_secs(g);
-                obj["metadata"]["deletionTimestamp"] = serde_json::to_value(Time(at)).map_err(Status::internal)?;
+                obj["metadata"]["deletionTimestamp"] =
+                    serde_json::to_value(Time(at)).map_err(Status::internal)?;
                 obj["metadata"]["deletionGracePeriodSeconds"] = Value::from(g);
                 changed = true;
             }
         }
         let old_finalizers = obj["metadata"]["finalizers"].clone();
-        let new_finalizers = if finalizers.is_empty() { Value::Null } else { json!(finalizers) };
-        if old_finalizers != new_finalizers && !(old_finalizers.is_null() && finalizers.is_empty()) {
+        let new_finalizers = if finalizers.is_empty() {
+            Value::Null
+        } else {
+            json!(finalizers)
+        };
+        if old_finalizers != new_finalizers && !(old_finalizers.is_null() && finalizers.is_empty())
+        {
             obj["metadata"]["finalizers"] = new_finalizers;
             changed = true;
         }
@@ -734,25 +876,46 @@ pub async fn delete_object(ctx: &Ctx, name: &str, opts: &DeleteOptions) -> Resul
         }
         let bytes = stored_bytes(&obj)?;
         if opts.dry_run {
-            let o = written(&info, ns.as_deref().unwrap_or(""), name, &bytes, existing.revision)?;
+            let o = written(
+                &info,
+                ns.as_deref().unwrap_or(""),
+                name,
+                &bytes,
+                existing.revision,
+            )?;
             return Ok((false, Arc::new(o)));
         }
-        match ctx.server.store.update(&key, bytes.clone(), existing.revision).await {
+        match ctx
+            .server
+            .store
+            .update(&key, bytes.clone(), existing.revision)
+            .await
+        {
             Ok(rev) => {
                 let o = written(&info, ns.as_deref().unwrap_or(""), name, &bytes, rev)?;
                 return Ok((false, Arc::new(o)));
             }
             Err(StoreError::Conflict { current, .. }) => {
                 cur = Some(Arc::new(
-                    CachedObject::from_stored(&info, &ctx.rest(ns.as_deref(), name), &current.value, current.mod_revision)
-                        .map_err(Status::internal)?,
+                    CachedObject::from_stored(
+                        &info,
+                        &ctx.rest(ns.as_deref(), name),
+                        &current.value,
+                        current.mod_revision,
+                    )
+                    .map_err(Status::internal)?,
                 ));
             }
             Err(StoreError::NotFound(_)) => return Err(ctx.not_found(name)),
             Err(e) => return Err(store_err(ctx, name, e)),
         }
     }
-    Err(Status::conflict(info.group, info.plural, name, "too many concurrent updates; please retry"))
+    Err(Status::conflict(
+        info.group,
+        info.plural,
+        name,
+        "too many concurrent updates; please retry",
+    ))
 }
 
 /// The propagation policy of a kind when the client names none.
@@ -767,11 +930,16 @@ fn default_propagation(info: &ResourceInfo) -> Option<&'static str> {
 /// stops the containers and then deletes the pod with grace 0. Unbound or
 /// finished pods, and a grace of 0, delete at once.
 fn graceful_period(info: &ResourceInfo, obj: &Value, requested: Option<i64>) -> Option<i64> {
-    if info.group != "" || info.plural != "pods" {
+    if !info.group.is_empty() || info.plural != "pods" {
         return None;
     }
-    let bound = obj["spec"]["nodeName"].as_str().is_some_and(|n| !n.is_empty());
-    let finished = matches!(obj["status"]["phase"].as_str(), Some("Succeeded" | "Failed"));
+    let bound = obj["spec"]["nodeName"]
+        .as_str()
+        .is_some_and(|n| !n.is_empty());
+    let finished = matches!(
+        obj["status"]["phase"].as_str(),
+        Some("Succeeded" | "Failed")
+    );
     if !bound || finished {
         return None;
     }
@@ -799,7 +967,11 @@ pub async fn delete_collection(ctx: Ctx, body: Bytes) -> Result<Response, Status
             server: ctx.server.clone(),
             served: ctx.served.clone(),
             path: crate::request::ResourcePath {
-                namespace: if info.namespaced() { Some(obj.namespace.clone()) } else { None },
+                namespace: if info.namespaced() {
+                    Some(obj.namespace.clone())
+                } else {
+                    None
+                },
                 name: Some(obj.name.clone()),
                 ..ctx.path.clone()
             },

@@ -28,6 +28,7 @@ use rpc::{
 
 const RANGE: &str = "/etcdserverpb.KV/Range";
 const TXN: &str = "/etcdserverpb.KV/Txn";
+const PUT: &str = "/etcdserverpb.KV/Put";
 const COMPACT: &str = "/etcdserverpb.KV/Compact";
 const WATCH: &str = "/etcdserverpb.Watch/Watch";
 
@@ -170,6 +171,24 @@ impl EtcdStore {
             },
             other => other,
         }
+    }
+}
+
+impl EtcdStore {
+    /// An unconditional put, outside the [`Store`] model (no
+    /// compare-and-swap): the raw etcd write benchmarks compare against.
+    pub async fn put(&self, key: &str, value: Bytes) -> Result<Revision> {
+        let resp: rpc::PutResponse = self
+            .unary(
+                PUT,
+                rpc::PutRequest {
+                    key: key.as_bytes().to_vec(),
+                    value,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        Ok(header_revision(resp.header))
     }
 }
 

@@ -229,6 +229,8 @@ pub struct WatchRequest {
 }
 
 pub mod watch_request {
+    // The variant names mirror etcd's proto (`create_request`, ...).
+    #[allow(clippy::enum_variant_names)]
     #[derive(Clone, PartialEq, prost::Oneof)]
     pub enum RequestUnion {
         #[prost(message, tag = "1")]

@@ -1,0 +1,264 @@
+//! `cargo xtask bench`: build release binaries, start real servers (SQLite,
+//! and a real etcd), drive them with `rkube-bench`, and print every figure
+//! beside its target. The table is also written to
+//! `target/bench-results.md`, for the README.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use rkube_testkit::etcd::EtcdServer;
+use rkube_testkit::{die_with_parent, free_port};
+use serde_json::Value;
+
+struct Server {
+    child: Child,
+    dir: tempfile::TempDir,
+    started: Instant,
+}
+
+impl Server {
+    fn start(rkube: &Path, datastore: Option<&str>) -> Result<Server> {
+        let dir = tempfile::Builder::new().prefix("rkube-bench-").tempdir()?;
+        let addr = format!("127.0.0.1:{}", free_port());
+        let mut cmd = Command::new(rkube);
+        cmd.arg("server")
+            .arg("--data-dir")
+            .arg(dir.path())
+            .arg("--listen")
+            .arg(&addr);
+        if let Some(ds) = datastore {
+            cmd.arg("--datastore").arg(ds);
+        }
+        cmd.env("RKUBE_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let started = Instant::now();
+        let child = die_with_parent(&mut cmd)
+            .spawn()
+            .context("starting rkube")?;
+        Ok(Server {
+            child,
+            dir,
+            started,
+        })
+    }
+
+    fn kubeconfig(&self) -> String {
+        self.dir
+            .path()
+            .join("admin.kubeconfig")
+            .display()
+            .to_string()
+    }
+
+    /// Milliseconds from spawn until `/readyz` answered 200.
+    fn wait_ready(&mut self, bench: &Path) -> Result<f64> {
+        // rkube-bench polls and reports when (UNIX ms) /readyz answered.
+        let out = Command::new(bench)
+            .args(["readyz", &self.kubeconfig()])
+            .output()?;
+        if let Some(status) = self.child.try_wait()? {
+            bail!("rkube exited: {status}");
+        }
+        if !out.status.success() {
+            bail!(
+                "rkube never became ready: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let ready_at: f64 = String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0.0);
+        let spawned_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs_f64()
+            * 1000.0
+            - self.started.elapsed().as_secs_f64() * 1000.0;
+        Ok(ready_at - spawned_at)
+    }
+
+    fn rss_mb(&self) -> Result<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        let kb: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .context("no VmRSS")?;
+        Ok(kb / 1024.0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn run_bench(bench: &Path, args: &[&str]) -> Result<Value> {
+    let out = Command::new(bench)
+        .args(args)
+        .output()
+        .context("running rkube-bench")?;
+    if !out.status.success() {
+        bail!(
+            "rkube-bench {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let line = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(line.trim()).with_context(|| format!("rkube-bench printed {line:?}"))
+}
+
+struct Row {
+    what: String,
+    value: String,
+    target: String,
+    ok: bool,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Build, run every benchmark, print the results.
+pub fn run(root: &Path) -> Result<()> {
+    let status = Command::new(env!("CARGO"))
+        .current_dir(root)
+        .args(["build", "--release", "-p", "rkube", "-p", "rkube-bench"])
+        .status()?;
+    if !status.success() {
+        bail!("release build failed");
+    }
+    let rkube = root.join("target/release/rkube");
+    let bench = root.join("target/release/rkube-bench");
+    let mut rows = Vec::new();
+
+    // Start-up and idle footprint (median of 5 fresh starts).
+    let (mut ready, mut idle) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        let mut s = Server::start(&rkube, None)?;
+        ready.push(s.wait_ready(&bench)?);
+        std::thread::sleep(Duration::from_secs(2));
+        idle.push(s.rss_mb()?);
+    }
+    let (ready, idle) = (median(ready), median(idle));
+    rows.push(Row {
+        what: "start to /readyz 200 (SQLite, empty)".into(),
+        value: format!("{ready:.0} ms"),
+        target: "≤ 500 ms".into(),
+        ok: ready <= 500.0,
+    });
+    rows.push(Row {
+        what: "RSS idle, empty store".into(),
+        value: format!("{idle:.1} MB"),
+        target: "≤ 40 MB".into(),
+        ok: idle <= 40.0,
+    });
+
+    // ConfigMap creates, 64 clients, SQLite (every write fsynced).
+    {
+        let mut s = Server::start(&rkube, None)?;
+        s.wait_ready(&bench)?;
+        let r = run_bench(&bench, &["creates", &s.kubeconfig(), "64", "10"])?;
+        let rate = r["per_sec"].as_f64().unwrap_or(0.0);
+        let p99 = r["p99_ms"].as_f64().unwrap_or(f64::MAX);
+        rows.push(Row {
+            what: "ConfigMap creates, 64 clients, SQLite".into(),
+            value: format!("{rate:.0}/s"),
+            target: "≥ 8,000/s".into(),
+            ok: rate >= 8000.0,
+        });
+        rows.push(Row {
+            what: "  p99 create latency, SQLite".into(),
+            value: format!("{p99:.1} ms"),
+            target: "≤ 25 ms".into(),
+            ok: p99 <= 25.0,
+        });
+    }
+
+    // The same on etcd, against raw etcd puts with the same client load.
+    {
+        let etcd = EtcdServer::start();
+        let raw = run_bench(&bench, &["etcd-puts", &etcd.endpoint, "64", "10"])?;
+        drop(etcd);
+        let etcd = EtcdServer::start();
+        let mut s = Server::start(&rkube, Some(&etcd.url()))?;
+        s.wait_ready(&bench)?;
+        let r = run_bench(&bench, &["creates", &s.kubeconfig(), "64", "10"])?;
+        let raw_rate = raw["per_sec"].as_f64().unwrap_or(0.0);
+        let rate = r["per_sec"].as_f64().unwrap_or(0.0);
+        let ratio = if raw_rate > 0.0 { rate / raw_rate } else { 0.0 };
+        rows.push(Row {
+            what: "ConfigMap creates, 64 clients, etcd".into(),
+            value: format!(
+                "{rate:.0}/s = {:.0}% of raw etcd puts ({raw_rate:.0}/s)",
+                ratio * 100.0
+            ),
+            target: "≥ 60% of raw etcd".into(),
+            ok: ratio >= 0.6,
+        });
+    }
+
+    // LIST of 10,000 pods from the watch cache, and RSS holding them.
+    {
+        let mut s = Server::start(&rkube, None)?;
+        s.wait_ready(&bench)?;
+        let r = run_bench(&bench, &["list", &s.kubeconfig(), "10000", "10"])?;
+        let ms = r["median_ms"].as_f64().unwrap_or(f64::MAX);
+        std::thread::sleep(Duration::from_secs(2));
+        let rss = s.rss_mb()?;
+        rows.push(Row {
+            what: "LIST 10,000 pods (median of 10)".into(),
+            value: format!(
+                "{ms:.0} ms ({:.1} MB)",
+                r["bytes"].as_f64().unwrap_or(0.0) / 1e6
+            ),
+            target: "≤ 150 ms".into(),
+            ok: ms <= 150.0,
+        });
+        rows.push(Row {
+            what: "RSS holding 10,000 pods".into(),
+            value: format!("{rss:.0} MB"),
+            target: "≤ 200 MB".into(),
+            ok: rss <= 200.0,
+        });
+    }
+
+    // One change to 1,000 watchers.
+    {
+        let mut s = Server::start(&rkube, None)?;
+        s.wait_ready(&bench)?;
+        let r = run_bench(&bench, &["watchers", &s.kubeconfig(), "1000", "20"])?;
+        let p99 = r["p99_ms"].as_f64().unwrap_or(f64::MAX);
+        rows.push(Row {
+            what: "one change to 1,000 watchers, p99 delivery".into(),
+            value: format!("{p99:.1} ms"),
+            target: "≤ 50 ms".into(),
+            ok: p99 <= 50.0,
+        });
+    }
+
+    let mut table = String::from("| benchmark | result | target | |\n|---|---|---|---|\n");
+    for r in &rows {
+        writeln!(
+            table,
+            "| {} | {} | {} | {} |",
+            r.what,
+            r.value,
+            r.target,
+            if r.ok { "✓" } else { "✗" }
+        )?;
+    }
+    println!("{table}");
+    let out: PathBuf = root.join("target/bench-results.md");
+    std::fs::write(&out, &table)?;
+    println!("written to {}", out.display());
+    Ok(())
+}
