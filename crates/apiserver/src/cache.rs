@@ -46,6 +46,8 @@ const RING_CAPACITY: usize = 1024;
 const WATCHER_QUEUE: usize = 1024;
 /// How long a read waits for the cache to reach a revision.
 const WAIT_LIMIT: Duration = Duration::from_secs(3);
+/// Keys read per page when (re)loading the whole store.
+const RELIST_PAGE: usize = 5000;
 /// How often watchers that asked for bookmarks get one.
 const BOOKMARK_INTERVAL: Duration = Duration::from_secs(30);
 
@@ -519,10 +521,36 @@ impl WatchCache {
 
     /// List everything at one revision and rebuild every kind's state.
     async fn relist(&self) -> anyhow::Result<i64> {
-        let list = self
-            .store
-            .list("/registry/", ListOptions::default())
-            .await?;
+        // Page through the store at one revision: one huge answer would
+        // exceed message limits (etcd) and hold memory twice.
+        let mut kvs = Vec::new();
+        let mut revision = None;
+        let mut start = None;
+        loop {
+            let page = self
+                .store
+                .list(
+                    "/registry/",
+                    ListOptions {
+                        revision,
+                        start: start.take(),
+                        limit: Some(RELIST_PAGE),
+                    },
+                )
+                .await?;
+            revision = Some(page.revision);
+            let more = page.more;
+            start = page.kvs.last().map(|kv| format!("{}\0", kv.key));
+            kvs.extend(page.kvs);
+            if !more {
+                break;
+            }
+        }
+        let list = rkube_store::ListResult {
+            kvs,
+            revision: revision.unwrap_or(0),
+            more: false,
+        };
         let mut per_kind: HashMap<String, BTreeMap<String, Arc<CachedObject>>> = HashMap::new();
         let caches: Vec<(String, Arc<ResourceCache>)> = self
             .caches

@@ -139,3 +139,43 @@ async fn resuming_replays_what_was_missed_and_old_versions_expire() {
         err.message
     );
 }
+
+/// A store larger than one etcd message (4 MiB) loads at start: the cache
+/// pages through it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loads_a_large_store_from_etcd() {
+    let etcd = tokio::task::spawn_blocking(rkube_testkit::etcd::EtcdServer::start)
+        .await
+        .unwrap();
+    let store: Arc<dyn Store> = Arc::new(
+        rkube_store::etcd::EtcdStore::connect(std::slice::from_ref(&etcd.endpoint))
+            .await
+            .unwrap(),
+    );
+    let registry = rkube_api::kinds::builtin();
+    let info = *registry.resource("", "configmaps").unwrap().info();
+    let filler = "x".repeat(1000);
+    let total = 6000; // ~6 MB
+    let writers: Vec<_> = (0..32)
+        .map(|w| {
+            let store = store.clone();
+            let filler = filler.clone();
+            tokio::spawn(async move {
+                for i in (w..total).step_by(32) {
+                    let name = format!("cm-{i:05}");
+                    let value = format!(
+                        r#"{{"apiVersion":"v1","kind":"ConfigMap","metadata":{{"name":"{name}","namespace":"default"}},"data":{{"f":"{filler}"}}}}"#
+                    );
+                    store.create(&info.key(Some("default"), &name), Bytes::from(value)).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap();
+    }
+    let cache = WatchCache::start(store.clone(), &registry, Arc::new(Metrics::new()))
+        .await
+        .unwrap();
+    assert_eq!(cache.resource(&info).unwrap().len(), total);
+}

@@ -50,6 +50,11 @@ fn main() -> Result<()> {
             arg(&args, 2, "CLIENTS")?,
             arg(&args, 3, "SECONDS")?,
         )),
+        Some("etcd-creates") => runtime.block_on(etcd_creates(
+            &args[1],
+            arg(&args, 2, "CLIENTS")?,
+            arg(&args, 3, "SECONDS")?,
+        )),
         Some("etcd-puts") => runtime.block_on(etcd_puts(
             &args[1],
             arg(&args, 2, "CLIENTS")?,
@@ -184,6 +189,30 @@ async fn readyz(kubeconfig: &str) -> Result<serde_json::Value> {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     bail!("/readyz never answered 200")
+}
+
+/// Compare-and-swap creates straight to etcd (what rkube does per create).
+async fn etcd_creates(endpoint: &str, clients: usize, seconds: f64) -> Result<serde_json::Value> {
+    use rkube_store::Store;
+    let store = Arc::new(rkube_store::etcd::EtcdStore::connect(&[endpoint.to_owned()]).await?);
+    let value = Bytes::from_static(
+        br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"},"data":{"key":"value"}}"#,
+    );
+    let run = std::process::id();
+    let (rate, lat, errors) = closed_loop(clients, seconds, move |c, i| {
+        let store = store.clone();
+        let value = value.clone();
+        async move {
+            store
+                .create(&format!("/bench/{run}/{c}/{i}"), value)
+                .await?;
+            Ok(true)
+        }
+    })
+    .await?;
+    Ok(
+        json!({"bench": "etcd-creates", "clients": clients, "per_sec": rate, "p50_ms": percentile(&lat, 0.50), "p99_ms": percentile(&lat, 0.99), "errors": errors}),
+    )
 }
 
 fn pod_body(name: &str) -> String {

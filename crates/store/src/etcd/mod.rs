@@ -29,6 +29,9 @@ use rpc::{
 const RANGE: &str = "/etcdserverpb.KV/Range";
 const TXN: &str = "/etcdserverpb.KV/Txn";
 const PUT: &str = "/etcdserverpb.KV/Put";
+/// The largest answer accepted from etcd (a page of a list, a batch of
+/// watch events); gRPC's default of 4 MiB is too small for big lists.
+const MAX_MESSAGE: usize = 512 * 1024 * 1024;
 const COMPACT: &str = "/etcdserverpb.KV/Compact";
 const WATCH: &str = "/etcdserverpb.Watch/Watch";
 
@@ -140,7 +143,7 @@ impl EtcdStore {
         Req: prost::Message + Send + 'static,
         Resp: prost::Message + Default + Send + 'static,
     {
-        let mut grpc = Grpc::new(self.channel.clone());
+        let mut grpc = Grpc::new(self.channel.clone()).max_decoding_message_size(MAX_MESSAGE);
         grpc.ready()
             .await
             .map_err(|e| Error::Backend(format!("etcd unavailable: {e}")))?;
@@ -372,7 +375,7 @@ impl Store for EtcdStore {
             })
             .await
             .map_err(|_| Error::Backend("etcd watch request channel closed".into()))?;
-        let mut grpc = Grpc::new(self.channel.clone());
+        let mut grpc = Grpc::new(self.channel.clone()).max_decoding_message_size(MAX_MESSAGE);
         grpc.ready()
             .await
             .map_err(|e| Error::Backend(format!("etcd unavailable: {e}")))?;
