@@ -329,7 +329,13 @@ impl ApiServer {
                 }
                 _ if user.is_none() => Err(unauthorized()),
                 Route::Metrics => Ok(response::with_type(200, "text/plain; version=0.0.4; charset=utf-8", self.metrics.encode())),
-                Route::OpenApiV2 | Route::OpenApiV3(_) | Route::Unknown => Err(not_found()),
+                Route::OpenApiV3(path) if path.is_empty() => {
+                    Ok(response::json_value(200, &rkube_api::openapi::index(&self.registry)))
+                }
+                Route::OpenApiV3(path) => rkube_api::openapi::document(&self.registry, &path)
+                    .map(|doc| response::json_value(200, &doc))
+                    .ok_or_else(not_found),
+                Route::OpenApiV2 | Route::Unknown => Err(not_found()),
                 Route::CoreRoot => Ok(match aggregated_discovery(accept.as_deref()) {
                     Some(v) => response::with_type(
                         200,
