@@ -52,6 +52,9 @@ pub fn decode_object(
         .next()
         .unwrap_or("")
         .trim();
+    if media == "application/vnd.kubernetes.protobuf" {
+        return rkube_api::protobuf::decode(body);
+    }
     if !matches!(media, "application/json" | "" | "*/*") {
         return Err(Status::unsupported_media_type(&[
             "application/json",
