@@ -22,6 +22,7 @@ pub mod discovery;
 pub mod fields;
 pub mod kinds;
 pub mod labels;
+pub mod managed;
 pub mod meta;
 pub mod openapi;
 pub mod patch;

@@ -272,6 +272,10 @@ pub trait Kind: Send + Sync {
     /// it normalized (unknown fields dropped, defaults filled in).
     fn admit(&self, obj: Value, op: Operation<'_>) -> Result<Value, Status>;
 
+    /// Paths of the fields of `obj` the kind's type does not know
+    /// (`spec.containers[0].foo`), for `fieldValidation`.
+    fn unknown_fields(&self, obj: &Value) -> Vec<String>;
+
     /// The table columns.
     fn columns(&self) -> &'static [Column];
 
@@ -361,6 +365,14 @@ impl<S: Strategy> Kind for TypedKind<S> {
         Ok(value)
     }
 
+    fn unknown_fields(&self, obj: &Value) -> Vec<String> {
+        let mut unknown = Vec::new();
+        let _ = serde_ignored::deserialize::<_, _, S::Object>(obj.clone(), |path| {
+            unknown.push(ignored_path(&path))
+        });
+        unknown
+    }
+
     fn columns(&self) -> &'static [Column] {
         S::columns()
     }
@@ -368,6 +380,27 @@ impl<S: Strategy> Kind for TypedKind<S> {
     fn cells(&self, obj: &Value, now: Timestamp) -> Result<Vec<Value>, Status> {
         let typed = Self::decode(obj.clone())?;
         Ok(S::cells(&typed, now))
+    }
+}
+
+/// A `serde_ignored` path as upstream prints field paths:
+/// `spec.containers[0].foo`.
+fn ignored_path(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", ignored_path(parent)),
+        Path::Map { parent, key } => {
+            let p = ignored_path(parent);
+            if p.is_empty() {
+                key.clone()
+            } else {
+                format!("{p}.{key}")
+            }
+        }
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => ignored_path(parent),
     }
 }
 

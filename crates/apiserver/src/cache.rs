@@ -417,6 +417,9 @@ pub struct WatchCache {
     store: Arc<dyn Store>,
     caches: RwLock<HashMap<String, Arc<ResourceCache>>>,
     revision: watch::Sender<i64>,
+    /// The highest revision the store reported progress to (a hint; see
+    /// `follow`).
+    progress: std::sync::atomic::AtomicI64,
     metrics: Arc<Metrics>,
 }
 
@@ -439,6 +442,7 @@ impl WatchCache {
             store,
             caches: RwLock::new(HashMap::new()),
             revision: watch::Sender::new(0),
+            progress: std::sync::atomic::AtomicI64::new(0),
             metrics,
         });
         for resource in registry.resources() {
@@ -491,6 +495,9 @@ impl WatchCache {
         let reached = tokio::time::timeout(WAIT_LIMIT, rx.wait_for(|r| *r >= revision)).await;
         match reached {
             Ok(Ok(_)) => Ok(()),
+            // Revisions without events under /registry/ (another writer in a
+            // shared etcd) are known only from progress reports.
+            _ if self.progress.load(std::sync::atomic::Ordering::Acquire) >= revision => Ok(()),
             _ => {
                 let mut s = Status::timeout(format!(
                     "Too large resource version: {revision}, current: {}",
@@ -617,11 +624,11 @@ async fn follow(cache: Weak<WatchCache>, mut revision: i64) {
                     match item {
                         Ok(WatchItem::Events(events)) => c.apply(&events),
                         Ok(WatchItem::Progress(rev)) => {
-                            c.revision.send_if_modified(|r| {
-                                let advanced = rev > *r;
-                                *r = (*r).max(rev);
-                                advanced
-                            });
+                            // Only a hint: etcd before 3.4.26 may report
+                            // progress past events it has not sent yet, so
+                            // the cache's revision moves with events alone.
+                            c.progress
+                                .fetch_max(rev, std::sync::atomic::Ordering::AcqRel);
                         }
                         Err(e) => {
                             tracing::warn!(error = %e, "store watch failed; re-listing");

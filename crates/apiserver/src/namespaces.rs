@@ -43,7 +43,7 @@ pub async fn bootstrap(server: &Arc<ApiServer>) -> anyhow::Result<()> {
             continue;
         }
         let obj = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
-        match write::create_object(&ctx, obj, false).await {
+        match write::create_object(&ctx, obj, false, write::Ownership::Update).await {
             Ok(_) => {}
             Err(s) if s.code == 409 => {}
             Err(s) => anyhow::bail!("creating namespace {name}: {s}"),
@@ -163,6 +163,7 @@ async fn finish(server: &Arc<ApiServer>, namespace: &str) -> anyhow::Result<()> 
             Ok((v, String::new()))
         },
         Target::Finalize,
+        write::Ownership::Update,
     )
     .await
     .map_err(|s| anyhow::anyhow!("{s}"))?;

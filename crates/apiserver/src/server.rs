@@ -282,6 +282,8 @@ impl ApiServer {
                 name: "system:apiserver".into(),
                 groups: vec!["system:masters".into()],
             },
+            user_agent: "rkube-apiserver".into(),
+            warnings: Default::default(),
         })
     }
 
@@ -291,6 +293,12 @@ impl ApiServer {
         let (parts, body) = req.into_parts();
         let route = route(parts.uri.path());
         let query = Query::parse(parts.uri.query());
+        let user_agent = parts
+            .headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
         let accept = parts
             .headers
             .get(http::header::ACCEPT)
@@ -377,6 +385,8 @@ impl ApiServer {
                         query,
                         want: negotiate(accept.as_deref()),
                         user: user.clone().unwrap_or_default(),
+                        user_agent: user_agent.clone(),
+                        warnings: Default::default(),
                     };
                     handlers::dispatch(ctx, &parts.method, body, content_type).await
                 }

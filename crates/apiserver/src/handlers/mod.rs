@@ -36,7 +36,15 @@ pub struct Ctx {
     pub want: Want,
     /// Who is asking.
     pub user: User,
+    /// The client's User-Agent (names the field manager when the request
+    /// does not).
+    pub user_agent: String,
+    /// `Warning` headers for the response.
+    pub warnings: Warnings,
 }
+
+/// Warnings collected while handling a request, sent as `Warning` headers.
+pub type Warnings = Arc<std::sync::Mutex<Vec<String>>>;
 
 impl Ctx {
     /// The kind's static description.
@@ -222,7 +230,29 @@ pub async fn dispatch(
             .with_message("the server could not find the requested resource"));
     }
     let sub = ctx.path.sub.clone();
-    match (method, ctx.path.name.is_some(), sub.as_deref()) {
+    let warnings = ctx.warnings.clone();
+    let mut result = route(ctx, method, body, content_type, &info, sub.as_deref()).await;
+    if let Ok(resp) = &mut result {
+        for w in warnings.lock().map(|w| w.clone()).unwrap_or_default() {
+            let text = format!("299 - {}", serde_json::Value::from(w));
+            if let Ok(v) = http::HeaderValue::from_str(&text) {
+                resp.headers_mut().append("Warning", v);
+            }
+        }
+    }
+    result
+}
+
+async fn route(
+    ctx: Ctx,
+    method: &Method,
+    body: Bytes,
+    content_type: Option<String>,
+    info: &ResourceInfo,
+    sub: Option<&str>,
+) -> Result<Response, Status> {
+    let info = *info;
+    match (method, ctx.path.name.is_some(), sub) {
         (&Method::GET, false, None) => {
             if ctx.query.flag("watch") {
                 read::watch(ctx).await

@@ -181,6 +181,7 @@ pub async fn update_scale(
             Ok((desired, rv))
         },
         Target::Main,
+        write::Ownership::Update,
     )
     .await?;
     Ok(response::json_value(
@@ -284,6 +285,7 @@ pub async fn bind(ctx: Ctx, body: Bytes) -> Result<Response, Status> {
             Ok((pod, rv.clone()))
         },
         Target::All,
+        write::Ownership::Update,
     )
     .await?;
     Ok(success_201())
@@ -319,6 +321,8 @@ impl Ctx {
             query: Query::default(),
             want: Want::Json,
             user: self.user.clone(),
+            user_agent: self.user_agent.clone(),
+            warnings: self.warnings.clone(),
         })
     }
 }
@@ -506,6 +510,7 @@ async fn decrement_budget(
             Ok((v, String::new()))
         },
         Target::Status,
+        write::Ownership::Update,
     )
     .await?;
     Ok(())
@@ -537,6 +542,7 @@ async fn mark_disruption_target(pod_ctx: &Ctx, name: &str) -> Result<(), Status>
             Ok((pod, String::new()))
         },
         Target::Status,
+        write::Ownership::Update,
     )
     .await;
     match result {

@@ -13,10 +13,12 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use rkube_api::managed::{self, Manager, Part};
 use rkube_api::meta::{generate_name, new_uid, now};
 use rkube_api::patch::PatchType;
 use rkube_api::registry::{Operation, ResourceInfo};
 use rkube_api::status::{Cause, Details, Status, success_status};
+use rkube_api::validation::{ErrorType, FieldError};
 use rkube_store::Error as StoreError;
 use serde_json::{Value, json};
 
@@ -38,6 +40,85 @@ pub enum Target {
     Finalize,
     /// Internal writes that set spec and status together (binding).
     All,
+}
+
+/// How a write's field ownership is recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ownership {
+    /// A non-apply write: the manager takes the fields it changed.
+    Update,
+    /// Server-side apply: managedFields were already computed.
+    Applied,
+}
+
+/// Check the object for fields its type does not know, as
+/// `?fieldValidation=` asks: `Strict` fails (400), `Warn` (the default)
+/// adds warnings, `Ignore` does nothing. Unknown fields never reach the
+/// store either way.
+pub fn check_fields(ctx: &Ctx, obj: &Value) -> Result<(), Status> {
+    let mode = ctx.query.get("fieldValidation").unwrap_or("Warn");
+    match mode {
+        "Ignore" => return Ok(()),
+        "Warn" | "Strict" => {}
+        other => {
+            return Err(Status::bad_request(format!(
+                "fieldValidation: Unsupported value: {other:?}: supported values: \"Ignore\", \"Warn\", \"Strict\""
+            )));
+        }
+    }
+    let unknown = ctx.served.resource.kind.unknown_fields(obj);
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let messages: Vec<String> = unknown
+        .iter()
+        .map(|f| format!("unknown field {f:?}"))
+        .collect();
+    if mode == "Strict" {
+        return Err(Status::bad_request(format!(
+            "strict decoding error: {}",
+            messages.join(", ")
+        )));
+    }
+    if let Ok(mut w) = ctx.warnings.lock() {
+        w.extend(messages);
+    }
+    Ok(())
+}
+
+/// The field manager of a request: `?fieldManager=`, else the client's
+/// User-Agent up to its first `/` (as upstream).
+pub fn manager(ctx: &Ctx, operation: &'static str, target: Target) -> Result<Manager, Status> {
+    let name = match ctx.query.get("fieldManager") {
+        Some(m) => m.to_owned(),
+        None => ctx.user_agent.split('/').next().unwrap_or("").to_owned(),
+    };
+    if name.len() > 128 {
+        return Err(Status::bad_request(
+            "fieldManager: Too long: may not be more than 128 bytes",
+        ));
+    }
+    Ok(Manager {
+        name,
+        operation,
+        api_version: ctx.served.api_version(),
+        time: rkube_api::table::format_time(now()),
+        subresource: (target == Target::Status).then(|| "status".to_owned()),
+    })
+}
+
+/// Which part of the object a target's writes own.
+fn part(info: &ResourceInfo, target: Target) -> Part {
+    match target {
+        Target::Status => Part::Status,
+        _ if info.status => Part::Main,
+        _ => Part::Whole,
+    }
+}
+
+/// The storage version's type, for merges and ownership.
+fn storage_schema(info: &ResourceInfo) -> Option<&'static rkube_api::patch::schema::TypeDef> {
+    rkube_api::patch::schema::for_kind(info.group, info.version, info.kind)
 }
 
 /// Parse a request body as a JSON object (400 otherwise).
@@ -217,7 +298,7 @@ async fn check_namespace(ctx: &Ctx, ns: &str, name: &str) -> Result<(), Status> 
 pub async fn create(ctx: Ctx, body: Bytes, content_type: Option<&str>) -> Result<Response, Status> {
     let obj = decode_object(&body, content_type, ctx.served.kind)?;
     let dry_run = ctx.query.dry_run()?;
-    let stored = create_object(&ctx, obj, dry_run).await?;
+    let stored = create_object(&ctx, obj, dry_run, Ownership::Update).await?;
     ctx.object_response(201, &stored)
 }
 
@@ -226,10 +307,14 @@ pub async fn create_object(
     ctx: &Ctx,
     mut obj: Value,
     dry_run: bool,
+    ownership: Ownership,
 ) -> Result<CachedObject, Status> {
     let info = *ctx.info();
     check_type(ctx, &mut obj)?;
     let mut obj = ctx.served.to_storage(obj)?;
+    check_fields(ctx, &obj)?;
+    let owner = manager(ctx, "Update", Target::Main)?;
+    let managed_fields = obj["metadata"]["managedFields"].take();
     let mut meta = take_meta(&mut obj, info.kind)?;
 
     // Namespace: from the URL; a different one in the body is an error.
@@ -285,7 +370,17 @@ pub async fn create_object(
     {
         m.remove("status");
     }
-    let obj = ctx.served.resource.kind.admit(obj, Operation::Create)?;
+    let mut obj = ctx.served.resource.kind.admit(obj, Operation::Create)?;
+    match ownership {
+        Ownership::Update => managed::record_update(
+            None,
+            &mut obj,
+            &owner,
+            storage_schema(&info),
+            part(&info, Target::Main),
+        ),
+        Ownership::Applied => obj["metadata"]["managedFields"] = managed_fields,
+    }
     // A kind may name an object itself (LimitRanges without a name).
     let name = obj["metadata"]["name"].as_str().unwrap_or(&name).to_owned();
     let bytes = stored_bytes(&obj)?;
@@ -351,12 +446,14 @@ pub async fn update(
         .unwrap_or("")
         .to_owned();
     let obj = ctx.served.to_storage(obj)?;
+    check_fields(&ctx, &obj)?;
     let (code, stored) = write_with_retries(
         &ctx,
         &name,
         dry_run,
         |_current| Ok((obj.clone(), requested_rv.clone())),
         target,
+        Ownership::Update,
     )
     .await?;
     ctx.object_response(code, &stored)
@@ -369,6 +466,22 @@ pub async fn patch(
     content_type: Option<&str>,
     target: Target,
 ) -> Result<Response, Status> {
+    let media = content_type
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim();
+    if media == "application/apply-patch+yaml" {
+        return apply(ctx, body, target).await;
+    }
+    if ctx.query.get("force").is_some() {
+        return Err(patch_options_invalid(
+            "force",
+            ErrorType::Forbidden,
+            "may not be specified for non-apply patch",
+        ));
+    }
     let kind = PatchType::from_content_type(content_type)?;
     let patch: Value = serde_json::from_slice(&body)
         .map_err(|e| Status::bad_request(format!("error decoding patch: {e}")))?;
@@ -398,12 +511,166 @@ pub async fn patch(
                 )));
             }
             check_type(&ctx, &mut patched)?;
-            Ok((ctx.served.to_storage(patched)?, rv))
+            let patched = ctx.served.to_storage(patched)?;
+            check_fields(&ctx, &patched)?;
+            Ok((patched, rv))
         },
         target,
+        Ownership::Update,
     )
     .await?;
     ctx.object_response(code, &stored)
+}
+
+/// 422 for bad patch options, as upstream words it.
+fn patch_options_invalid(field: &str, kind: ErrorType, detail: &str) -> Status {
+    Status::invalid(
+        "meta.k8s.io",
+        "PatchOptions",
+        "",
+        &[FieldError {
+            kind,
+            field: field.into(),
+            value: None,
+            detail: detail.into(),
+        }],
+    )
+}
+
+/// The last-applied annotation kubectl's client-side apply keeps.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// PATCH with `application/apply-patch+yaml`: server-side apply. Creates
+/// the object if it does not exist.
+pub async fn apply(ctx: Ctx, body: Bytes, target: Target) -> Result<Response, Status> {
+    let info = *ctx.info();
+    if ctx.query.get("fieldManager").is_none() {
+        return Err(patch_options_invalid(
+            "fieldManager",
+            ErrorType::Required,
+            "is required for apply patch",
+        ));
+    }
+    let force = ctx.query.flag("force");
+    let mut applied: Value = serde_yaml::from_slice(&body)
+        .map_err(|e| Status::bad_request(format!("error decoding YAML: {e}")))?;
+    if !applied.is_object() {
+        return Err(Status::bad_request(
+            "error decoding YAML: the apply configuration must be an object",
+        ));
+    }
+    check_type(&ctx, &mut applied)?;
+    let name = ctx.name().to_owned();
+    let applied_name = applied["metadata"]["name"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    if applied_name != name {
+        return Err(Status::bad_request(format!(
+            "the name of the object ({applied_name}) does not match the name on the URL ({name})"
+        )));
+    }
+    if let (Some(ns), Some(url_ns)) = (
+        applied["metadata"]["namespace"].as_str(),
+        ctx.path.namespace.as_deref(),
+    ) {
+        if !ns.is_empty() && ns != url_ns {
+            return Err(Status::bad_request(format!(
+                "the namespace of the object ({ns}) does not match the namespace on the request ({url_ns})"
+            )));
+        }
+    }
+    check_fields(&ctx, &ctx.served.to_storage(applied.clone())?)?;
+    let owner = manager(&ctx, "Apply", target)?;
+    // Apply works in the request's version: managedFields record it.
+    let schema =
+        rkube_api::patch::schema::for_kind(ctx.served.group, ctx.served.version, ctx.served.kind);
+    let p = part(&info, target);
+    let dry_run = ctx.query.dry_run()?;
+    let asserted_rv = applied["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+
+    let exists = current(&ctx, ctx.path.namespace.as_deref(), &name)
+        .await?
+        .is_some();
+    if !exists {
+        if target != Target::Main {
+            return Err(ctx.not_found(&name));
+        }
+        let obj = managed::apply(None, &applied, &owner, force, schema, p)
+            .map_err(|c| apply_conflict(&c))?;
+        let stored = create_object(&ctx, obj, dry_run, Ownership::Applied).await?;
+        return ctx.object_response(201, &stored);
+    }
+    let (code, stored) = write_with_retries(
+        &ctx,
+        &name,
+        dry_run,
+        |current| {
+            let current = current.ok_or_else(|| ctx.not_found(&name))?;
+            let live = ctx.served.to_served(current.value()?);
+            let mut merged = match managed::apply(Some(&live), &applied, &owner, force, schema, p) {
+                Ok(m) => m,
+                Err(conflicts) => {
+                    // kubectl moving from client-side to server-side apply:
+                    // fields its last-applied configuration set are its own.
+                    let last = live["metadata"]["annotations"][LAST_APPLIED]
+                        .as_str()
+                        .map(str::to_owned);
+                    let allowed = match (&last, owner.name.as_str()) {
+                        (Some(last), "kubectl") => serde_json::from_str::<Value>(last)
+                            .ok()
+                            .map(|v| managed::fields_of(&v, schema, p)),
+                        _ => None,
+                    };
+                    let remaining: Vec<_> = conflicts
+                        .iter()
+                        .filter(|c| !allowed.as_ref().is_some_and(|a| a.contains(&c.path)))
+                        .cloned()
+                        .collect();
+                    if !remaining.is_empty() {
+                        return Err(apply_conflict(&remaining));
+                    }
+                    managed::apply(Some(&live), &applied, &owner, true, schema, p)
+                        .map_err(|c| apply_conflict(&c))?
+                }
+            };
+            // Keep kubectl's last-applied annotation in step with server-side applies.
+            if owner.name == "kubectl"
+                && live["metadata"]["annotations"].get(LAST_APPLIED).is_some()
+            {
+                let mut config = applied.clone();
+                if let Some(a) = config["metadata"]["annotations"].as_object_mut() {
+                    a.remove(LAST_APPLIED);
+                }
+                merged["metadata"]["annotations"][LAST_APPLIED] = Value::from(config.to_string());
+            }
+            if let Some(m) = merged["metadata"].as_object_mut() {
+                m.remove("resourceVersion");
+            }
+            Ok((ctx.served.to_storage(merged)?, asserted_rv.clone()))
+        },
+        target,
+        Ownership::Applied,
+    )
+    .await?;
+    ctx.object_response(code, &stored)
+}
+
+/// 409 for apply conflicts, as upstream words it.
+fn apply_conflict(conflicts: &[managed::Conflict]) -> Status {
+    let mut s = Status::new(409, "Conflict", managed::conflict_message(conflicts));
+    s.details.causes = conflicts
+        .iter()
+        .map(|c| Cause {
+            reason: "FieldManagerConflict".into(),
+            message: format!("conflict with {:?} using {}", c.manager, c.api_version),
+            field: c.field.clone(),
+        })
+        .collect();
+    s
 }
 
 /// Merge what a client sent into the stored object for an update: server
@@ -530,8 +797,10 @@ pub async fn write_with_retries(
     dry_run: bool,
     compute: impl Fn(Option<&CachedObject>) -> Result<(Value, String), Status>,
     target: Target,
+    ownership: Ownership,
 ) -> Result<(u16, Arc<CachedObject>), Status> {
     let info = *ctx.info();
+    let owner = manager(ctx, "Update", target)?;
     let ns = ctx.path.namespace.clone();
     let key = ctx.key(ns.as_deref(), name);
     let mut cur = current(ctx, ns.as_deref(), name).await?;
@@ -553,6 +822,15 @@ pub async fn write_with_retries(
         if info.generation && target == Target::Main && spec_changed(&new, &old) {
             let generation = old["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
             new["metadata"]["generation"] = Value::from(generation);
+        }
+        if ownership == Ownership::Update {
+            managed::record_update(
+                Some(&old),
+                &mut new,
+                &owner,
+                storage_schema(&info),
+                part(&info, target),
+            );
         }
         let mut old_plain = old.clone();
         if let Some(m) = old_plain["metadata"].as_object_mut() {
@@ -981,6 +1259,8 @@ pub async fn delete_collection(ctx: Ctx, body: Bytes) -> Result<Response, Status
             query: ctx.query.clone(),
             want: ctx.want,
             user: ctx.user.clone(),
+            user_agent: ctx.user_agent.clone(),
+            warnings: ctx.warnings.clone(),
         };
         match delete_object(&sub, &obj.name, &opts).await {
             Ok((_, last)) => items.push(last),

@@ -1,0 +1,900 @@
+//! Field ownership (`metadata.managedFields`) and server-side apply.
+//!
+//! Every write records which manager set which fields: a non-apply write
+//! (`Update`) takes the fields it changed from whoever owned them; an apply
+//! (`Apply`) owns exactly the fields of its configuration, merges them into
+//! the object, removes fields it stopped applying that nobody else owns, and
+//! fails with a conflict when it would change a field another manager owns
+//! (unless forced). The merge follows each field's shape from the generated
+//! type table: maps and structs merge key by key, lists of objects merge by
+//! their key fields, sets by value, atomic lists and maps as a whole.
+
+pub mod fieldset;
+
+use serde_json::{Map, Value, json};
+
+use crate::patch::schema::{Shape, TypeDef, nested};
+use fieldset::FieldSet;
+
+/// Metadata fields the server owns; nobody's field set includes them.
+const SERVER_METADATA: &[&str] = &[
+    "name",
+    "namespace",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "managedFields",
+    "selfLink",
+];
+
+/// Which part of an object a write may touch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// Everything but status (the main resource of a kind with /status).
+    Main,
+    /// Only status (the /status subresource).
+    Status,
+    /// Everything (kinds without a status subresource).
+    Whole,
+}
+
+/// The manager of a write.
+#[derive(Clone, Debug)]
+pub struct Manager {
+    /// Its name (`kubectl`, `kube-controller-manager`, ...).
+    pub name: String,
+    /// `Apply` or `Update`.
+    pub operation: &'static str,
+    /// The apiVersion it wrote in.
+    pub api_version: String,
+    /// When (RFC 3339).
+    pub time: String,
+    /// `status` for writes through the status subresource.
+    pub subresource: Option<String>,
+}
+
+/// A field another manager owns that an apply would change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conflict {
+    /// The other manager.
+    pub manager: String,
+    /// The apiVersion it used.
+    pub api_version: String,
+    /// The field, as upstream prints it (`.spec.replicas`,
+    /// `.spec.containers[name="web"].image`).
+    pub field: String,
+    /// The same as path elements.
+    pub path: Vec<String>,
+}
+
+fn shape_of(
+    schema: Option<&TypeDef>,
+    map_values: Option<Option<&'static TypeDef>>,
+    key: &str,
+) -> FieldShape {
+    if let Some(values) = map_values {
+        return match values {
+            Some(t) => FieldShape::Struct(Some(t)),
+            None => FieldShape::Scalar,
+        };
+    }
+    match schema.and_then(|s| s.field(key)) {
+        Some(Shape::Struct(t)) => FieldShape::Struct(nested(t)),
+        Some(Shape::ListMap(keys, item)) => FieldShape::ListMap(keys, nested(item)),
+        Some(Shape::ListSet) => FieldShape::ListSet,
+        Some(Shape::ListAtomic(_)) => FieldShape::Atomic,
+        Some(Shape::MapAtomic) => FieldShape::Atomic,
+        Some(Shape::MapGranular(t)) => FieldShape::Map(nested(t)),
+        // Unknown to the table: a scalar, or a struct of unknown type.
+        None if schema.is_some() => FieldShape::Scalar,
+        None => FieldShape::Unknown,
+    }
+}
+
+/// How a value merges, resolved from the table.
+#[derive(Clone, Copy)]
+enum FieldShape {
+    Scalar,
+    Atomic,
+    Struct(Option<&'static TypeDef>),
+    Map(Option<&'static TypeDef>),
+    ListMap(&'static [&'static str], Option<&'static TypeDef>),
+    ListSet,
+    /// No type information at all (custom resources without a schema):
+    /// objects merge key by key, lists are atomic.
+    Unknown,
+}
+
+/// The key of a list item: its key fields, as an object.
+fn item_key(item: &Value, keys: &[&str]) -> Map<String, Value> {
+    keys.iter()
+        .filter_map(|k| item.get(*k).map(|v| ((*k).to_owned(), v.clone())))
+        .collect()
+}
+
+/// The top-level members a part covers.
+fn in_part(key: &str, part: Part) -> bool {
+    match (key, part) {
+        ("apiVersion" | "kind", _) => false,
+        ("status", Part::Main) => false,
+        ("metadata", Part::Status) => true,
+        (_, Part::Status) => key == "status",
+        _ => true,
+    }
+}
+
+/// Top-level walk: the part's fields, without server-owned metadata.
+fn root_entries<'a>(obj: &'a Value, part: Part) -> Vec<(&'a String, &'a Value)> {
+    obj.as_object()
+        .map(|m| m.iter().filter(|(k, _)| in_part(k, part)).collect())
+        .unwrap_or_default()
+}
+
+fn metadata_view(meta: &Value) -> Value {
+    let mut m = meta.as_object().cloned().unwrap_or_default();
+    m.retain(|k, _| !SERVER_METADATA.contains(&k.as_str()));
+    Value::Object(m)
+}
+
+/// The fields present in `obj` (the fields an apply configuration sets,
+/// or that a creation sets).
+pub fn fields_of(obj: &Value, schema: Option<&'static TypeDef>, part: Part) -> FieldSet {
+    let mut set = FieldSet::new();
+    for (k, v) in root_entries(obj, part) {
+        let sub = if k == "metadata" {
+            let view = metadata_view(v);
+            if view.as_object().is_none_or(Map::is_empty) {
+                continue;
+            }
+            let meta_schema =
+                crate::patch::schema::lookup("apimachinery::pkg::apis::meta::v1::ObjectMeta");
+            walk(&view, FieldShape::Struct(meta_schema))
+        } else {
+            walk(v, shape_of(schema, None, k))
+        };
+        set.children.insert(fieldset::field(k), sub);
+    }
+    set.prune();
+    set
+}
+
+fn walk(v: &Value, shape: FieldShape) -> FieldSet {
+    let leaf = FieldSet {
+        member: true,
+        ..Default::default()
+    };
+    match (v, shape) {
+        (Value::Object(m), FieldShape::Struct(t)) => {
+            if m.is_empty() {
+                return leaf;
+            }
+            let mut set = FieldSet::new();
+            for (k, c) in m {
+                set.children
+                    .insert(fieldset::field(k), walk(c, shape_of(t, None, k)));
+            }
+            set
+        }
+        (Value::Object(m), FieldShape::Unknown) => {
+            if m.is_empty() {
+                return leaf;
+            }
+            let mut set = FieldSet::new();
+            for (k, c) in m {
+                set.children
+                    .insert(fieldset::field(k), walk(c, FieldShape::Unknown));
+            }
+            set
+        }
+        (Value::Object(m), FieldShape::Map(t)) => {
+            let mut set = FieldSet {
+                member: true,
+                ..Default::default()
+            };
+            for (k, c) in m {
+                let inner = match t {
+                    Some(t) => FieldShape::Struct(Some(t)),
+                    None => FieldShape::Scalar,
+                };
+                set.children.insert(fieldset::field(k), walk(c, inner));
+            }
+            set
+        }
+        (Value::Array(items), FieldShape::ListMap(keys, t)) => {
+            let mut set = FieldSet::new();
+            for item in items {
+                let mut node = match item {
+                    Value::Object(m) => {
+                        let mut s = FieldSet::new();
+                        for (k, c) in m {
+                            s.children
+                                .insert(fieldset::field(k), walk(c, shape_of(t, None, k)));
+                        }
+                        s
+                    }
+                    _ => FieldSet::new(),
+                };
+                node.member = true;
+                set.children
+                    .insert(fieldset::key(&item_key(item, keys)), node);
+            }
+            if items.is_empty() {
+                set.member = true;
+            }
+            set
+        }
+        (Value::Array(items), FieldShape::ListSet) => {
+            let mut set = FieldSet::new();
+            for item in items {
+                set.children.insert(
+                    fieldset::value(item),
+                    FieldSet {
+                        member: true,
+                        ..Default::default()
+                    },
+                );
+            }
+            if items.is_empty() {
+                set.member = true;
+            }
+            set
+        }
+        _ => leaf,
+    }
+}
+
+/// The fields whose value differs between `old` and `new` (added or
+/// changed in `new`), and those present in `old` but gone from `new`.
+pub fn changed_fields(
+    old: &Value,
+    new: &Value,
+    schema: Option<&'static TypeDef>,
+    part: Part,
+) -> (FieldSet, FieldSet) {
+    let old_set = fields_of(old, schema, part);
+    let new_set = fields_of(new, schema, part);
+    let mut changed = FieldSet::new();
+    collect_changed(&new_set, &mut Vec::new(), old, new, &mut changed);
+    let removed = old_set.difference(&new_set);
+    (changed, removed)
+}
+
+/// Members of `set` whose value differs between `old` and `new`. A member
+/// with children (a list item, a map) changes only by appearing; changes
+/// inside it are its children's.
+fn collect_changed(
+    set: &FieldSet,
+    prefix: &mut Vec<String>,
+    old: &Value,
+    new: &Value,
+    out: &mut FieldSet,
+) {
+    if set.member {
+        let differs = if set.children.is_empty() {
+            value_at(old, prefix, None) != value_at(new, prefix, None)
+        } else {
+            value_at(old, prefix, None).is_none()
+        };
+        if differs {
+            out.insert(prefix);
+        }
+    }
+    for (k, c) in &set.children {
+        prefix.push(k.clone());
+        collect_changed(c, prefix, old, new, out);
+        prefix.pop();
+    }
+}
+
+/// The value at a field path (None if absent).
+fn value_at(obj: &Value, path: &[String], _schema: Option<&TypeDef>) -> Option<Value> {
+    let mut cur = obj;
+    for el in path {
+        cur = step(cur, el)?;
+    }
+    Some(cur.clone())
+}
+
+fn step<'a>(v: &'a Value, el: &str) -> Option<&'a Value> {
+    if let Some(name) = el.strip_prefix("f:") {
+        return v.as_object()?.get(name);
+    }
+    if let Some(k) = el.strip_prefix("k:") {
+        let keys: Map<String, Value> = serde_json::from_str(k).ok()?;
+        return v
+            .as_array()?
+            .iter()
+            .find(|item| keys.iter().all(|(kk, kv)| item.get(kk) == Some(kv)));
+    }
+    if let Some(val) = el.strip_prefix("v:") {
+        let want: Value = serde_json::from_str(val).ok()?;
+        return v.as_array()?.iter().find(|item| **item == want);
+    }
+    if let Some(i) = el.strip_prefix("i:") {
+        return v.as_array()?.get(i.parse::<usize>().ok()?);
+    }
+    None
+}
+
+/// Upstream's printed form of a field path: `.spec.containers[name="web"].image`.
+pub fn path_string(path: &[String]) -> String {
+    let mut s = String::new();
+    for el in path {
+        if let Some(name) = el.strip_prefix("f:") {
+            s.push('.');
+            s.push_str(name);
+        } else if let Some(k) = el.strip_prefix("k:") {
+            let keys: Map<String, Value> = serde_json::from_str(k).unwrap_or_default();
+            let parts: Vec<String> = keys.iter().map(|(kk, kv)| format!("{kk}={kv}")).collect();
+            s.push_str(&format!("[{}]", parts.join(",")));
+        } else if let Some(v) = el.strip_prefix("v:") {
+            s.push_str(&format!("[={v}]"));
+        } else if let Some(i) = el.strip_prefix("i:") {
+            s.push_str(&format!("[{i}]"));
+        }
+    }
+    s
+}
+
+/// Merge an apply configuration into the live object (server-side apply's
+/// merge): maps and structs key by key, keyed lists by key, sets by value,
+/// atomic values replaced.
+pub fn merge(live: &Value, applied: &Value, schema: Option<&'static TypeDef>) -> Value {
+    merge_value(live, applied, FieldShape::Struct(schema))
+}
+
+fn merge_value(live: &Value, applied: &Value, shape: FieldShape) -> Value {
+    match (live, applied, shape) {
+        (_, Value::Null, _) => live.clone(),
+        (Value::Object(l), Value::Object(a), FieldShape::Struct(t)) => {
+            let mut out = l.clone();
+            for (k, av) in a {
+                let merged = match l.get(k) {
+                    Some(lv) => merge_value(lv, av, shape_of(t, None, k)),
+                    None => strip_nulls(av),
+                };
+                out.insert(k.clone(), merged);
+            }
+            Value::Object(out)
+        }
+        (Value::Object(l), Value::Object(a), FieldShape::Unknown) => {
+            let mut out = l.clone();
+            for (k, av) in a {
+                let merged = match l.get(k) {
+                    Some(lv) => merge_value(lv, av, FieldShape::Unknown),
+                    None => strip_nulls(av),
+                };
+                out.insert(k.clone(), merged);
+            }
+            Value::Object(out)
+        }
+        (Value::Object(l), Value::Object(a), FieldShape::Map(t)) => {
+            let mut out = l.clone();
+            for (k, av) in a {
+                let inner = match t {
+                    Some(t) => FieldShape::Struct(Some(t)),
+                    None => FieldShape::Scalar,
+                };
+                let merged = match l.get(k) {
+                    Some(lv) => merge_value(lv, av, inner),
+                    None => strip_nulls(av),
+                };
+                out.insert(k.clone(), merged);
+            }
+            Value::Object(out)
+        }
+        (Value::Array(l), Value::Array(a), FieldShape::ListMap(keys, t)) => {
+            let mut out = l.clone();
+            for item in a {
+                let k = item_key(item, keys);
+                match out.iter_mut().find(|o| item_key(o, keys) == k) {
+                    Some(existing) => {
+                        *existing = merge_value(existing, item, FieldShape::Struct(t))
+                    }
+                    None => out.push(strip_nulls(item)),
+                }
+            }
+            Value::Array(out)
+        }
+        (Value::Array(l), Value::Array(a), FieldShape::ListSet) => {
+            let mut out = l.clone();
+            for item in a {
+                if !out.contains(item) {
+                    out.push(item.clone());
+                }
+            }
+            Value::Array(out)
+        }
+        _ => strip_nulls(applied),
+    }
+}
+
+fn strip_nulls(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), strip_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(strip_nulls).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Remove the fields of `set` from `obj`.
+pub fn remove_fields(obj: &mut Value, set: &FieldSet) {
+    for path in set.paths() {
+        remove_path(obj, &path);
+    }
+}
+
+fn remove_path(v: &mut Value, path: &[String]) {
+    let Some((first, rest)) = path.split_first() else {
+        return;
+    };
+    if rest.is_empty() {
+        if let Some(name) = first.strip_prefix("f:") {
+            if let Some(m) = v.as_object_mut() {
+                m.remove(name);
+            }
+        } else if let Some(k) = first.strip_prefix("k:") {
+            let keys: Map<String, Value> = serde_json::from_str(k).unwrap_or_default();
+            if let Some(a) = v.as_array_mut() {
+                a.retain(|item| !keys.iter().all(|(kk, kv)| item.get(kk) == Some(kv)));
+            }
+        } else if let Some(val) = first.strip_prefix("v:") {
+            if let (Ok(want), Some(a)) = (serde_json::from_str::<Value>(val), v.as_array_mut()) {
+                a.retain(|item| *item != want);
+            }
+        }
+        return;
+    }
+    let next = if let Some(name) = first.strip_prefix("f:") {
+        v.as_object_mut().and_then(|m| m.get_mut(name))
+    } else if let Some(k) = first.strip_prefix("k:") {
+        let keys: Map<String, Value> = serde_json::from_str(k).unwrap_or_default();
+        v.as_array_mut().and_then(|a| {
+            a.iter_mut()
+                .find(|item| keys.iter().all(|(kk, kv)| item.get(kk) == Some(kv)))
+        })
+    } else {
+        None
+    };
+    if let Some(next) = next {
+        remove_path(next, rest);
+    }
+}
+
+/// One `managedFields` entry, parsed.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// The manager.
+    pub manager: String,
+    /// `Apply` or `Update`.
+    pub operation: String,
+    /// The apiVersion.
+    pub api_version: String,
+    /// When.
+    pub time: Value,
+    /// The subresource, if any.
+    pub subresource: Option<String>,
+    /// The fields owned.
+    pub fields: FieldSet,
+}
+
+impl Entry {
+    fn same_owner(&self, m: &Manager) -> bool {
+        self.manager == m.name && self.operation == m.operation && self.subresource == m.subresource
+    }
+}
+
+/// The managedFields of an object.
+pub fn entries(obj: &Value) -> Vec<Entry> {
+    obj["metadata"]["managedFields"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| {
+                    Some(Entry {
+                        manager: e.get("manager")?.as_str()?.to_owned(),
+                        operation: e
+                            .get("operation")
+                            .and_then(Value::as_str)
+                            .unwrap_or("Update")
+                            .to_owned(),
+                        api_version: e
+                            .get("apiVersion")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_owned(),
+                        time: e.get("time").cloned().unwrap_or(Value::Null),
+                        subresource: e
+                            .get("subresource")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned),
+                        fields: FieldSet::from_fields_v1(e.get("fieldsV1").unwrap_or(&Value::Null)),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Write entries back as `metadata.managedFields` (empty ones dropped).
+pub fn set_entries(obj: &mut Value, entries: &[Entry]) {
+    let list: Vec<Value> = entries
+        .iter()
+        .filter(|e| !e.fields.is_empty())
+        .map(|e| {
+            let mut v = json!({
+                "manager": e.manager,
+                "operation": e.operation,
+                "apiVersion": e.api_version,
+                "time": e.time,
+                "fieldsType": "FieldsV1",
+                "fieldsV1": e.fields.to_fields_v1(),
+            });
+            if let Some(s) = &e.subresource {
+                v["subresource"] = Value::from(s.clone());
+            }
+            v
+        })
+        .collect();
+    if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+        if list.is_empty() {
+            meta.remove("managedFields");
+        } else {
+            meta.insert("managedFields".into(), Value::Array(list));
+        }
+    }
+}
+
+fn take_ownership(entries: &mut Vec<Entry>, manager: &Manager, fields: &FieldSet, replace: bool) {
+    match entries.iter_mut().find(|e| e.same_owner(manager)) {
+        Some(e) => {
+            if replace {
+                e.fields = fields.clone();
+            } else {
+                e.fields.union(fields);
+            }
+            e.api_version = manager.api_version.clone();
+            e.time = Value::from(manager.time.clone());
+        }
+        None => entries.push(Entry {
+            manager: manager.name.clone(),
+            operation: manager.operation.to_owned(),
+            api_version: manager.api_version.clone(),
+            time: Value::from(manager.time.clone()),
+            subresource: manager.subresource.clone(),
+            fields: fields.clone(),
+        }),
+    }
+}
+
+/// Record a non-apply write from `old` (None: a creation) to `new`: the
+/// manager takes the fields it set or changed from whoever owned them;
+/// fields it removed leave every set.
+pub fn record_update(
+    old: Option<&Value>,
+    new: &mut Value,
+    manager: &Manager,
+    schema: Option<&'static TypeDef>,
+    part: Part,
+) {
+    let mut list = match old {
+        Some(old) => {
+            // A client that rewrote managedFields itself (kubectl's upgrade
+            // from client-side apply does) is taken at its word.
+            let sent = &new["metadata"]["managedFields"];
+            if sent.is_array() && *sent != old["metadata"]["managedFields"] {
+                entries(new)
+            } else {
+                entries(old)
+            }
+        }
+        None => Vec::new(),
+    };
+    let (changed, removed) = match old {
+        Some(old) => changed_fields(old, new, schema, part),
+        None => (fields_of(new, schema, part), FieldSet::new()),
+    };
+    for e in list.iter_mut() {
+        if !e.same_owner(manager) {
+            e.fields = e.fields.difference(&changed);
+        }
+        e.fields = e.fields.difference(&removed);
+        e.fields.prune();
+    }
+    if !changed.is_empty() {
+        take_ownership(&mut list, manager, &changed, false);
+    }
+    set_entries(new, &list);
+}
+
+/// Server-side apply of `applied` by `manager` onto `live` (None: create).
+/// Returns the new object with its managedFields, or the conflicts.
+pub fn apply(
+    live: Option<&Value>,
+    applied: &Value,
+    manager: &Manager,
+    force: bool,
+    schema: Option<&'static TypeDef>,
+    part: Part,
+) -> Result<Value, Vec<Conflict>> {
+    let applied_set = fields_of(applied, schema, part);
+    let Some(live) = live else {
+        let mut obj = strip_nulls(applied);
+        let mut list = Vec::new();
+        take_ownership(&mut list, manager, &applied_set, true);
+        set_entries(&mut obj, &list);
+        return Ok(obj);
+    };
+    let mut list = entries(live);
+    let previous = list
+        .iter()
+        .find(|e| e.same_owner(manager))
+        .map(|e| e.fields.clone())
+        .unwrap_or_default();
+
+    let mut merged = merge(live, applied, schema);
+    // Fields this manager applied before and no longer does, and nobody
+    // else owns, go away.
+    let mut others = FieldSet::new();
+    for e in list.iter().filter(|e| !e.same_owner(manager)) {
+        others.union(&e.fields);
+    }
+    let dropped = previous.difference(&applied_set).difference(&others);
+    remove_fields(&mut merged, &dropped);
+
+    // A change to a field another manager owns is a conflict.
+    let (changed, removed) = changed_fields(live, &merged, schema, part);
+    let mut touched = changed;
+    touched.union(&removed);
+    let mut conflicts = Vec::new();
+    for e in list.iter().filter(|e| !e.same_owner(manager)) {
+        for path in e.fields.intersection(&touched).paths() {
+            conflicts.push(Conflict {
+                manager: e.manager.clone(),
+                api_version: e.api_version.clone(),
+                field: path_string(&path),
+                path,
+            });
+        }
+    }
+    if !conflicts.is_empty() && !force {
+        return Err(conflicts);
+    }
+    // Forced (or no conflicts): the applier owns what it applied; others
+    // lose the fields it changed.
+    for e in list.iter_mut().filter(|e| !e.same_owner(manager)) {
+        e.fields = e.fields.difference(&touched);
+        e.fields.prune();
+    }
+    take_ownership(&mut list, manager, &applied_set, true);
+    set_entries(&mut merged, &list);
+    Ok(merged)
+}
+
+/// Upstream's message for apply conflicts.
+pub fn conflict_message(conflicts: &[Conflict]) -> String {
+    let mut by_manager: Vec<(String, Vec<String>)> = Vec::new();
+    for c in conflicts {
+        let who = format!("\"{}\" using {}", c.manager, c.api_version);
+        match by_manager.iter_mut().find(|(m, _)| *m == who) {
+            Some((_, fields)) => fields.push(c.field.clone()),
+            None => by_manager.push((who, vec![c.field.clone()])),
+        }
+    }
+    let n = conflicts.len();
+    let mut msg = format!(
+        "Apply failed with {n} conflict{}: ",
+        if n == 1 { "" } else { "s" }
+    );
+    let parts: Vec<String> = by_manager
+        .iter()
+        .map(|(who, fields)| {
+            if fields.len() == 1 {
+                format!("conflict with {who}: {}", fields[0])
+            } else {
+                format!("conflicts with {who}:\n- {}", fields.join("\n- "))
+            }
+        })
+        .collect();
+    msg.push_str(&parts.join("\n"));
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::patch::schema::for_kind;
+    use serde_json::json;
+
+    fn mgr(name: &str, op: &'static str) -> Manager {
+        Manager {
+            name: name.into(),
+            operation: op,
+            api_version: "apps/v1".into(),
+            time: "2026-01-01T00:00:00Z".into(),
+            subresource: None,
+        }
+    }
+
+    fn deploy(replicas: i64, image: &str) -> Value {
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "labels": {"app": "web"}},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}},
+                     "template": {"metadata": {"labels": {"app": "web"}},
+                                  "spec": {"containers": [{"name": "web", "image": image}]}}}
+        })
+    }
+
+    fn schema() -> Option<&'static TypeDef> {
+        for_kind("apps", "v1", "Deployment")
+    }
+
+    #[test]
+    fn fields_of_a_deployment_read_as_upstream_writes_them() {
+        let set = fields_of(&deploy(2, "nginx"), schema(), Part::Main);
+        let wire = set.to_fields_v1();
+        assert_eq!(
+            wire["f:metadata"]["f:labels"],
+            json!({".": {}, "f:app": {}})
+        );
+        assert_eq!(wire["f:spec"]["f:replicas"], json!({}));
+        let c = &wire["f:spec"]["f:template"]["f:spec"]["f:containers"]["k:{\"name\":\"web\"}"];
+        assert_eq!(*c, json!({".": {}, "f:image": {}, "f:name": {}}));
+        assert!(wire.get("f:apiVersion").is_none() && wire["f:metadata"].get("f:name").is_none());
+    }
+
+    #[test]
+    fn apply_creates_then_conflicts_with_another_manager() {
+        let created = apply(
+            None,
+            &deploy(2, "nginx"),
+            &mgr("alice", "Apply"),
+            false,
+            schema(),
+            Part::Main,
+        )
+        .unwrap();
+        assert_eq!(created["metadata"]["managedFields"][0]["manager"], "alice");
+        // Bob changes replicas with an update: he now owns it.
+        let mut scaled = created.clone();
+        scaled["spec"]["replicas"] = json!(5);
+        record_update(
+            Some(&created),
+            &mut scaled,
+            &mgr("bob", "Update"),
+            schema(),
+            Part::Main,
+        );
+        let e = entries(&scaled);
+        assert!(
+            e.iter().any(|e| e.manager == "bob"
+                && e.fields.contains(&["f:spec".into(), "f:replicas".into()]))
+        );
+        assert!(
+            !e.iter().any(|e| e.manager == "alice"
+                && e.fields.contains(&["f:spec".into(), "f:replicas".into()]))
+        );
+        // Alice re-applies replicas 2: conflict with bob.
+        let err = apply(
+            Some(&scaled),
+            &deploy(2, "nginx"),
+            &mgr("alice", "Apply"),
+            false,
+            schema(),
+            Part::Main,
+        )
+        .unwrap_err();
+        assert_eq!(err.len(), 1);
+        assert_eq!(
+            (err[0].manager.as_str(), err[0].field.as_str()),
+            ("bob", ".spec.replicas")
+        );
+        assert_eq!(
+            conflict_message(&err),
+            "Apply failed with 1 conflict: conflict with \"bob\" using apps/v1: .spec.replicas"
+        );
+        // Forced: alice wins and owns it again.
+        let forced = apply(
+            Some(&scaled),
+            &deploy(2, "nginx"),
+            &mgr("alice", "Apply"),
+            true,
+            schema(),
+            Part::Main,
+        )
+        .unwrap();
+        assert_eq!(forced["spec"]["replicas"], 2);
+        assert!(!entries(&forced).iter().any(|e| e.manager == "bob"));
+        // Applying the same value another manager set is not a conflict.
+        let same = apply(
+            Some(&scaled),
+            &deploy(5, "nginx"),
+            &mgr("alice", "Apply"),
+            false,
+            schema(),
+            Part::Main,
+        )
+        .unwrap();
+        assert_eq!(same["spec"]["replicas"], 5);
+    }
+
+    #[test]
+    fn fields_no_longer_applied_are_removed() {
+        let mut first = deploy(2, "nginx");
+        first["metadata"]["labels"]["extra"] = json!("yes");
+        let created = apply(
+            None,
+            &first,
+            &mgr("alice", "Apply"),
+            false,
+            schema(),
+            Part::Main,
+        )
+        .unwrap();
+        let again = apply(
+            Some(&created),
+            &deploy(2, "nginx"),
+            &mgr("alice", "Apply"),
+            false,
+            schema(),
+            Part::Main,
+        )
+        .unwrap();
+        assert_eq!(again["metadata"]["labels"], json!({"app": "web"}));
+    }
+
+    #[test]
+    fn containers_merge_by_name() {
+        let created = apply(
+            None,
+            &deploy(2, "nginx"),
+            &mgr("alice", "Apply"),
+            false,
+            schema(),
+            Part::Main,
+        )
+        .unwrap();
+        let mut sidecar = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {"template": {"spec": {"containers": [{"name": "side", "image": "busybox"}]}}}});
+        let merged = apply(
+            Some(&created),
+            &sidecar,
+            &mgr("bob", "Apply"),
+            false,
+            schema(),
+            Part::Main,
+        )
+        .unwrap();
+        let names: Vec<_> = merged["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].clone())
+            .collect();
+        assert_eq!(names, [json!("web"), json!("side")]);
+        sidecar["spec"]["template"]["spec"]["containers"][0]["name"] = json!("web");
+        sidecar["spec"]["template"]["spec"]["containers"][0]["image"] = json!("other");
+        let err = apply(
+            Some(&merged),
+            &sidecar,
+            &mgr("bob", "Apply"),
+            false,
+            schema(),
+            Part::Main,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err[0].field,
+            ".spec.template.spec.containers[name=\"web\"].image"
+        );
+    }
+}
