@@ -45,9 +45,31 @@ fn ensure_packages(packages: &[(&str, &str)]) -> Result<()> {
     Ok(())
 }
 
+/// Install the Python client the compatibility tests drive, if missing.
+fn ensure_python_client() -> Result<()> {
+    let have = Command::new("python3")
+        .args(["-c", "import kubernetes"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if have {
+        return Ok(());
+    }
+    eprintln!("xtask: installing the kubernetes Python client");
+    let ok = Command::new("python3")
+        .args(["-m", "pip", "install", "--quiet", "kubernetes"])
+        .status()
+        .context("running pip")?
+        .success();
+    if !ok {
+        bail!("could not install the kubernetes Python client (pip install kubernetes)");
+    }
+    Ok(())
+}
+
 /// Install what is missing, then `cargo test` the whole workspace.
 pub fn run(root: &Path, extra: &[String]) -> Result<()> {
     ensure_packages(&[("etcd", "etcd-server"), ("kubectl", "kubernetes-client")])?;
+    ensure_python_client()?;
     let status = Command::new(env!("CARGO"))
         .current_dir(root)
         .args(["test", "--workspace"])

@@ -17,6 +17,7 @@
 
 #![warn(missing_docs)]
 
+pub mod crd;
 pub mod defaults;
 pub mod discovery;
 pub mod fields;

@@ -474,6 +474,9 @@ impl Served {
 }
 
 /// Every kind the server serves, and the group-versions it serves them in.
+/// Cheap to clone (kinds are shared): the server swaps in a new registry
+/// when custom resource definitions come and go.
+#[derive(Clone)]
 pub struct Registry {
     resources: Vec<Arc<Resource>>,
     served: Vec<Served>,
@@ -508,6 +511,12 @@ impl Registry {
         resource
     }
 
+    /// Add a stored kind without serving it in any version yet (see
+    /// [`serve`](Self::serve)).
+    pub fn add_resource(&mut self, resource: Arc<Resource>) {
+        self.resources.push(resource);
+    }
+
     /// Add a [`Strategy`]'s kind.
     pub fn add_typed<S: Strategy>(&mut self) -> Arc<Resource> {
         self.add(Box::new(TypedKind::<S>::new()))
@@ -538,6 +547,34 @@ impl Registry {
             versions.retain(|v| *v != version);
             versions.insert(0, version);
         }
+    }
+
+    /// Stop serving the stored kind `group`/`plural` in every version.
+    pub fn remove(&mut self, group: &str, plural: &str) {
+        self.resources
+            .retain(|r| !(r.info().group == group && r.info().plural == plural));
+        self.served
+            .retain(|s| !(s.info().group == group && s.info().plural == plural));
+        self.by_path = self
+            .served
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                (
+                    (
+                        s.group.to_owned(),
+                        s.version.to_owned(),
+                        s.plural().to_owned(),
+                    ),
+                    i,
+                )
+            })
+            .collect();
+        let served = &self.served;
+        for (g, versions) in self.groups.iter_mut() {
+            versions.retain(|v| served.iter().any(|s| s.group == *g && s.version == *v));
+        }
+        self.groups.retain(|(_, versions)| !versions.is_empty());
     }
 
     /// Order the groups as `order` lists them (unlisted groups last, in

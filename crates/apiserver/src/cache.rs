@@ -417,6 +417,11 @@ pub struct WatchCache {
     store: Arc<dyn Store>,
     caches: RwLock<HashMap<String, Arc<ResourceCache>>>,
     revision: watch::Sender<i64>,
+    /// Held while an event is applied, and while a kind is added: a new
+    /// kind's starting revision is exact.
+    applying: parking_lot::Mutex<()>,
+    /// Called for events under a prefix (custom resource definitions).
+    hook: std::sync::OnceLock<(String, Hook)>,
     /// The highest revision the store reported progress to (a hint; see
     /// `follow`).
     progress: std::sync::atomic::AtomicI64,
@@ -442,6 +447,8 @@ impl WatchCache {
             store,
             caches: RwLock::new(HashMap::new()),
             revision: watch::Sender::new(0),
+            applying: parking_lot::Mutex::new(()),
+            hook: std::sync::OnceLock::new(),
             progress: std::sync::atomic::AtomicI64::new(0),
             metrics,
         });
@@ -457,25 +464,106 @@ impl WatchCache {
 
     /// Start caching one more kind (custom resources, later).
     pub fn add_resource(&self, resource: Arc<Resource>) -> Arc<ResourceCache> {
+        self.insert_resource(resource).0
+    }
+
+    /// Register a kind's cache; returns it, whether it is new, and the
+    /// revision it starts from (everything before is the store's to tell).
+    fn insert_resource(&self, resource: Arc<Resource>) -> (Arc<ResourceCache>, bool, i64) {
+        let _applying = self.applying.lock();
         let prefix = resource.info().key_prefix();
+        let revision = *self.revision.borrow();
         let mut caches = self.caches.write();
-        caches
-            .entry(prefix.clone())
-            .or_insert_with(|| {
-                Arc::new(ResourceCache {
+        if let Some(existing) = caches.get(&prefix) {
+            // Same storage, maybe a new definition (a changed CRD).
+            if !Arc::ptr_eq(&existing.resource, &resource) {
+                let replacement = Arc::new(ResourceCache {
                     resource,
-                    prefix,
-                    inner: RwLock::new(Inner {
-                        objects: BTreeMap::new(),
-                        events: VecDeque::new(),
-                        floor: *self.revision.borrow(),
-                        watchers: Vec::new(),
-                    }),
-                    next_id: AtomicU64::new(0),
+                    prefix: prefix.clone(),
+                    inner: RwLock::new(std::mem::replace(
+                        &mut *existing.inner.write(),
+                        Inner {
+                            objects: BTreeMap::new(),
+                            events: VecDeque::new(),
+                            floor: revision,
+                            watchers: Vec::new(),
+                        },
+                    )),
+                    next_id: AtomicU64::new(existing.next_id.load(Ordering::Relaxed)),
                     metrics: self.metrics.clone(),
-                })
-            })
-            .clone()
+                });
+                caches.insert(prefix, replacement.clone());
+                return (replacement, false, revision);
+            }
+            return (existing.clone(), false, revision);
+        }
+        let cache = Arc::new(ResourceCache {
+            resource,
+            prefix: prefix.clone(),
+            inner: RwLock::new(Inner {
+                objects: BTreeMap::new(),
+                events: VecDeque::new(),
+                floor: revision,
+                watchers: Vec::new(),
+            }),
+            next_id: AtomicU64::new(0),
+            metrics: self.metrics.clone(),
+        });
+        caches.insert(prefix, cache.clone());
+        (cache, true, revision)
+    }
+
+    /// Start caching a kind whose objects may already be stored (custom
+    /// resources after a restart, or defined through another server): the
+    /// cache starts following events at once, and the objects stored
+    /// before are read from the store at the revision it started from.
+    pub async fn add_resource_loaded(
+        &self,
+        resource: Arc<Resource>,
+    ) -> anyhow::Result<Arc<ResourceCache>> {
+        let (cache, new, revision) = self.insert_resource(resource);
+        if !new || revision == 0 {
+            return Ok(cache);
+        }
+        let prefix = cache.prefix.clone();
+        let mut start = None;
+        loop {
+            let page = self
+                .store
+                .list(
+                    &prefix,
+                    ListOptions {
+                        revision: Some(revision),
+                        start: start.take(),
+                        limit: Some(RELIST_PAGE),
+                    },
+                )
+                .await?;
+            let info = *cache.info();
+            let mut inner = cache.inner.write();
+            for kv in &page.kvs {
+                let rest = &kv.key[prefix.len()..];
+                // Events applied since `revision` are newer than the list.
+                let touched = inner.objects.contains_key(rest)
+                    || inner
+                        .events
+                        .iter()
+                        .any(|e| e.object.namespace_name_matches(rest, &info));
+                if touched {
+                    continue;
+                }
+                if let Ok(obj) = CachedObject::from_stored(&info, rest, &kv.value, kv.mod_revision)
+                {
+                    inner.objects.insert(rest.to_owned(), Arc::new(obj));
+                }
+            }
+            drop(inner);
+            start = page.kvs.last().map(|kv| format!("{}\0", kv.key));
+            if !page.more {
+                break;
+            }
+        }
+        Ok(cache)
     }
 
     /// The cache of a kind.
@@ -591,25 +679,42 @@ impl WatchCache {
         Ok(list.revision)
     }
 
-    fn apply(&self, events: &[rkube_store::Event]) {
-        let caches = self.caches.read();
-        for e in events {
-            if let Some((prefix, rest)) = split_key(&e.kv.key)
-                && let Some(cache) = caches.get(prefix)
-            {
+    /// Apply one store event: to its kind's cache, then the cache's
+    /// revision, atomically with respect to [`add_resource`](Self::add_resource).
+    fn apply_event(&self, e: &rkube_store::Event) {
+        let _applying = self.applying.lock();
+        if let Some((prefix, rest)) = split_key(&e.kv.key) {
+            let cache = self.caches.read().get(prefix).cloned();
+            if let Some(cache) = cache {
                 cache.apply(e.kind, rest, &e.kv.value, e.kv.mod_revision);
             }
         }
-        drop(caches);
-        if let Some(last) = events.last() {
-            self.revision.send_if_modified(|r| {
-                let advanced = last.kv.mod_revision > *r;
-                *r = (*r).max(last.kv.mod_revision);
-                advanced
-            });
+        self.revision.send_if_modified(|r| {
+            let advanced = e.kv.mod_revision > *r;
+            *r = (*r).max(e.kv.mod_revision);
+            advanced
+        });
+    }
+
+    /// Call `hook` (once per event, in order, before later events are
+    /// applied) for events under `prefix`: how custom resource definitions
+    /// add and remove kinds exactly where their events fall in history.
+    pub fn set_hook(&self, prefix: String, hook: Hook) {
+        let _ = self.hook.set((prefix, hook));
+    }
+
+    /// Stop caching a kind (its watchers are dropped).
+    pub fn remove_resource(&self, info: &ResourceInfo) {
+        let _applying = self.applying.lock();
+        if let Some(cache) = self.caches.write().remove(&info.key_prefix()) {
+            cache.reset(BTreeMap::new(), self.revision());
         }
     }
 }
+
+/// A callback for events under a prefix; see [`WatchCache::set_hook`].
+pub type Hook =
+    Box<dyn Fn(rkube_store::Event) -> futures::future::BoxFuture<'static, ()> + Send + Sync>;
 
 /// Follow the store's changes forever, re-listing after any failure.
 async fn follow(cache: Weak<WatchCache>, mut revision: i64) {
@@ -622,7 +727,16 @@ async fn follow(cache: Weak<WatchCache>, mut revision: i64) {
                 while let Some(item) = stream.next().await {
                     let Some(c) = cache.upgrade() else { return };
                     match item {
-                        Ok(WatchItem::Events(events)) => c.apply(&events),
+                        Ok(WatchItem::Events(events)) => {
+                            for e in events.iter() {
+                                c.apply_event(e);
+                                if let Some((prefix, hook)) = c.hook.get() {
+                                    if e.kv.key.starts_with(prefix.as_str()) {
+                                        hook(e.clone()).await;
+                                    }
+                                }
+                            }
+                        }
                         Ok(WatchItem::Progress(rev)) => {
                             // Only a hint: etcd before 3.4.26 may report
                             // progress past events it has not sent yet, so

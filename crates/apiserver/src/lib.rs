@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod cache;
+pub mod crd;
 pub mod handlers;
 pub mod metrics;
 pub mod namespaces;

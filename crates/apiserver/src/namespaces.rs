@@ -106,7 +106,7 @@ async fn finish(server: &Arc<ApiServer>, namespace: &str) -> anyhow::Result<()> 
         propagation: Some("Background".into()),
         ..Default::default()
     };
-    for resource in server.registry.resources() {
+    for resource in server.registry.get().resources() {
         let info = *resource.info();
         if info.scope != Scope::Namespaced {
             continue;

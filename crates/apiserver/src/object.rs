@@ -95,6 +95,14 @@ impl CachedObject {
         }
     }
 
+    /// Whether this object is the one at key suffix `rest`.
+    pub fn namespace_name_matches(&self, rest: &str, info: &ResourceInfo) -> bool {
+        match rest.split_once('/') {
+            Some((ns, name)) if info.namespaced() => self.namespace == ns && self.name == name,
+            _ => self.name == rest,
+        }
+    }
+
     /// The object as a JSON value.
     pub fn value(&self) -> Result<Value, Status> {
         serde_json::from_slice(&self.json).map_err(Status::internal)

@@ -59,10 +59,35 @@ pub struct User {
     pub groups: Vec<String>,
 }
 
+/// The registry of served kinds, replaced as a whole when custom resource
+/// definitions change (readers keep the registry they started with).
+pub struct Kinds(parking_lot::RwLock<Arc<Registry>>);
+
+impl Kinds {
+    /// Serve the kinds of `registry`.
+    pub fn new(registry: Registry) -> Kinds {
+        Kinds(parking_lot::RwLock::new(Arc::new(registry)))
+    }
+
+    /// The current registry.
+    pub fn get(&self) -> Arc<Registry> {
+        self.0.read().clone()
+    }
+
+    /// Change the registry.
+    pub fn update(&self, change: impl FnOnce(&mut Registry)) {
+        let mut guard = self.0.write();
+        let mut next = (**guard).clone();
+        change(&mut next);
+        *guard = Arc::new(next);
+    }
+}
+
 /// The API server's shared state.
 pub struct ApiServer {
-    /// The kinds served.
-    pub registry: Arc<Registry>,
+    /// The kinds served (built-in, and custom ones as their definitions
+    /// come and go).
+    pub registry: Kinds,
     /// Where objects live.
     pub store: Arc<dyn Store>,
     /// Where reads are served from.
@@ -112,8 +137,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         .await
         .with_context(|| format!("opening datastore {}", config.datastore))?;
     let store: Arc<dyn Store> = Arc::new(MeteredStore::new(raw_store, metrics.clone()));
-    let registry = Arc::new(rkube_api::kinds::builtin());
-    let cache = WatchCache::start(store.clone(), &registry, metrics.clone()).await?;
+    let registry = Kinds::new(rkube_api::kinds::builtin());
+    let cache = WatchCache::start(store.clone(), &registry.get(), metrics.clone()).await?;
 
     let listener = TcpListener::bind(config.listen)
         .await
@@ -139,6 +164,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         address: format!("{host}:{}", addr.port()),
     });
 
+    let crds = crate::crd::install(&server).await?;
     crate::namespaces::bootstrap(&server).await?;
     let kubeconfig = config.data_dir.join("admin.kubeconfig");
     tls::write_admin_kubeconfig(
@@ -150,6 +176,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let background = vec![
         Compactor::spawn(store, CompactorConfig::default()),
         crate::namespaces::spawn_lifecycle(server.clone()),
+        crds,
     ];
     let serving = tokio::spawn(accept_loop(
         server.clone(),
@@ -262,6 +289,7 @@ impl ApiServer {
     ) -> anyhow::Result<Ctx> {
         let served = self
             .registry
+            .get()
             .lookup(group, version, plural)
             .cloned()
             .with_context(|| format!("{plural}.{group}/{version} is not served"))?;
@@ -338,9 +366,9 @@ impl ApiServer {
                 _ if user.is_none() => Err(unauthorized()),
                 Route::Metrics => Ok(response::with_type(200, "text/plain; version=0.0.4; charset=utf-8", self.metrics.encode())),
                 Route::OpenApiV3(path) if path.is_empty() => {
-                    Ok(response::json_value(200, &rkube_api::openapi::index(&self.registry)))
+                    Ok(response::json_value(200, &rkube_api::openapi::index(&self.registry.get())))
                 }
-                Route::OpenApiV3(path) => rkube_api::openapi::document(&self.registry, &path)
+                Route::OpenApiV3(path) => rkube_api::openapi::document(&self.registry.get(), &path)
                     .map(|doc| response::json_value(200, &doc))
                     .ok_or_else(not_found),
                 Route::OpenApiV2 | Route::Unknown => Err(not_found()),
@@ -348,7 +376,7 @@ impl ApiServer {
                     Some(v) => response::with_type(
                         200,
                         if v == "v2" { AGGREGATED_V2 } else { AGGREGATED_V2BETA1 },
-                        serde_json::to_vec(&discovery::aggregated(&self.registry, true, &format!("apidiscovery.k8s.io/{v}"))).unwrap_or_default(),
+                        serde_json::to_vec(&discovery::aggregated(&self.registry.get(), true, &format!("apidiscovery.k8s.io/{v}"))).unwrap_or_default(),
                     ),
                     None => response::json_value(200, &discovery::api_versions(&self.address)),
                 }),
@@ -356,19 +384,20 @@ impl ApiServer {
                     Some(v) => response::with_type(
                         200,
                         if v == "v2" { AGGREGATED_V2 } else { AGGREGATED_V2BETA1 },
-                        serde_json::to_vec(&discovery::aggregated(&self.registry, false, &format!("apidiscovery.k8s.io/{v}"))).unwrap_or_default(),
+                        serde_json::to_vec(&discovery::aggregated(&self.registry.get(), false, &format!("apidiscovery.k8s.io/{v}"))).unwrap_or_default(),
                     ),
-                    None => response::json_value(200, &discovery::api_group_list(&self.registry)),
+                    None => response::json_value(200, &discovery::api_group_list(&self.registry.get())),
                 }),
-                Route::Group(group) => discovery::api_group(&self.registry, &group)
+                Route::Group(group) => discovery::api_group(&self.registry.get(), &group)
                     .map(|v| response::json_value(200, &v))
                     .ok_or_else(not_found),
-                Route::GroupVersion(group, version) => discovery::api_resource_list(&self.registry, &group, &version)
+                Route::GroupVersion(group, version) => discovery::api_resource_list(&self.registry.get(), &group, &version)
                     .map(|v| response::json_value(200, &v))
                     .ok_or_else(not_found),
                 Route::Resource(path) => {
                     let served = self
                         .registry
+                        .get()
                         .lookup(&path.group, &path.version, &path.plural)
                         .cloned()
                         .ok_or_else(not_found)?;

@@ -64,7 +64,11 @@ impl EtcdServer {
             .arg(format!("--initial-cluster=test={peer_url}"))
             .arg("--log-level=error")
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
+            .stderr(
+                std::fs::File::create(dir.path().join("etcd.log"))
+                    .map(Stdio::from)
+                    .unwrap_or_else(|_| Stdio::null()),
+            );
         let mut child = die_with_parent(&mut command)
             .spawn()
             .expect("starting etcd");

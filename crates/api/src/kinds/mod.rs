@@ -4,11 +4,13 @@
 //! To add a kind: write its [`Strategy`](crate::registry::Strategy) in
 //! its group's module and add one `add_typed` line to [`builtin`].
 
+pub mod apiextensions;
 pub mod apps;
 pub mod autoscaling;
 pub mod batch;
 pub mod coordination;
 pub mod core;
+pub mod custom;
 pub mod discovery;
 pub mod events;
 pub mod networking;
@@ -32,6 +34,7 @@ const GROUP_ORDER: &[&str] = &[
     "policy",
     "rbac.authorization.k8s.io",
     "storage.k8s.io",
+    "apiextensions.k8s.io",
     "scheduling.k8s.io",
     "coordination.k8s.io",
     "discovery.k8s.io",
@@ -101,6 +104,8 @@ pub fn builtin() -> Registry {
     r.add_typed::<coordination::Leases>();
     // discovery.k8s.io/v1
     r.add_typed::<discovery::EndpointSlices>();
+    // apiextensions.k8s.io/v1
+    r.add_typed::<apiextensions::CustomResourceDefinitions>();
 
     r.sort_groups(GROUP_ORDER);
     r

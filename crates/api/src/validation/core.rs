@@ -14,7 +14,15 @@ fn s(v: &Option<String>) -> &str {
 
 // -------------------------------------------------------------- namespace
 
-const STANDARD_FINALIZERS: &[&str] = &["kubernetes", "orphan", "foregroundDeletion"];
+/// Finalizers allowed without a domain (the last one is the cleanup
+/// finalizer CustomResourceDefinitions carry, which upstream's generic
+/// validation accepts).
+const STANDARD_FINALIZERS: &[&str] = &[
+    "kubernetes",
+    "orphan",
+    "foregroundDeletion",
+    crate::kinds::apiextensions::CLEANUP_FINALIZER,
+];
 
 /// Validate a finalizer name as upstream's core `validateFinalizerName`:
 /// a qualified name, and one of the standard names when it has no domain.

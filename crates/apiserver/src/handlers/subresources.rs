@@ -40,6 +40,10 @@ fn set_pointer(target: &mut Value, pointer: &str, value: Value) {
 
 /// The selector string of a Scale: a LabelSelector's, or a plain map's.
 fn selector_string(selector: &Value) -> String {
+    if let Value::String(s) = selector {
+        // Custom resources keep the selector as a string already.
+        return s.clone();
+    }
     if selector.get("matchLabels").is_some() || selector.get("matchExpressions").is_some() {
         let Ok(ls) = serde_json::from_value::<LabelSelector>(selector.clone()) else {
             return String::new();
@@ -304,6 +308,7 @@ impl Ctx {
         let served = self
             .server
             .registry
+            .get()
             .lookup(group, version, plural)
             .cloned()
             .ok_or_else(|| Status::internal(format!("{plural}.{group} is not served")))?;

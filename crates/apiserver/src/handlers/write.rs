@@ -258,6 +258,7 @@ async fn check_namespace(ctx: &Ctx, ns: &str, name: &str) -> Result<(), Status> 
     let namespaces = ctx
         .server
         .registry
+        .get()
         .resource("", "namespaces")
         .map(|r| *r.info())
         .ok_or_else(|| Status::internal("namespaces are not registered"))?;

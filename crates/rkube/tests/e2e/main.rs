@@ -6,6 +6,7 @@
 //! into one `#[test]` per backend.
 
 mod api;
+mod crd;
 mod durability;
 mod errors;
 mod kube_client;
