@@ -176,6 +176,13 @@ fn validate(crd: &api::CustomResourceDefinition, errs: &mut Errors) {
                 if let Err(found) = crate::crd::Structural::from_schema(schema, &schema_path) {
                     errs.0.extend(found);
                 }
+                if v.subresources.as_ref().is_some_and(|s| s.status.is_some()) {
+                    errs.0
+                        .extend(crate::crd::Structural::validate_root_for_status(
+                            schema,
+                            &schema_path,
+                        ));
+                }
             }
         }
         if let Some(sub) = v.subresources.as_ref().and_then(|s| s.scale.as_ref()) {

@@ -22,7 +22,7 @@ use crate::registry::{
 };
 use crate::status::Status;
 use crate::table::{AGE_DESCRIPTION, Column, NAME};
-use crate::validation::{Errors, Path};
+use crate::validation::Errors;
 
 /// Strings that live as long as the process: the registry's static
 /// descriptions are `&'static str`, and custom kinds come and go at run
@@ -128,17 +128,9 @@ fn version_def(v: &CustomResourceDefinitionVersion) -> Result<Version, String> {
         .schema
         .as_ref()
         .and_then(|s| s.open_api_v3_schema.as_ref());
-    let schema = match props {
-        Some(p) => Some(
-            Structural::from_schema(p, &Path::new("openAPIV3Schema")).map_err(|errs| {
-                errs.iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })?,
-        ),
-        None => None,
-    };
+    // Stored definitions were checked when written; build them as they
+    // are, so a stricter check later never stops serving one.
+    let schema = props.map(Structural::from_schema_unchecked);
     let preserve_unknown =
         props.is_none_or(|p| p.x_kubernetes_preserve_unknown_fields == Some(true));
     let mut columns = vec![NAME];
@@ -342,10 +334,10 @@ impl Kind for CustomKind {
         self.storage.columns
     }
 
-    fn cells(&self, obj: &Value, _now: Timestamp) -> Result<Vec<Value>, Status> {
+    fn cells(&self, obj: &Value, now: Timestamp) -> Result<Vec<Value>, Status> {
         let mut cells = vec![obj["metadata"]["name"].clone()];
         for (path, type_) in &self.storage.paths {
-            cells.push(crate::crd::jsonpath::cell(path, type_, obj));
+            cells.push(crate::crd::jsonpath::cell_at(path, type_, obj, now));
         }
         Ok(cells)
     }

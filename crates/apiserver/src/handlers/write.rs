@@ -484,10 +484,19 @@ pub async fn patch(
         ));
     }
     let kind = PatchType::from_content_type(content_type)?;
-    let patch: Value = serde_json::from_slice(&body)
-        .map_err(|e| Status::bad_request(format!("error decoding patch: {e}")))?;
     let schema =
         rkube_api::patch::schema::for_kind(ctx.served.group, ctx.served.version, ctx.served.kind);
+    if kind == PatchType::Strategic && schema.is_none() {
+        // As upstream: no strategic merge for kinds without Go types
+        // (custom resources).
+        return Err(Status::unsupported_media_type(&[
+            "application/json-patch+json",
+            "application/merge-patch+json",
+            "application/apply-patch+yaml",
+        ]));
+    }
+    let patch: Value = serde_json::from_slice(&body)
+        .map_err(|e| Status::bad_request(format!("error decoding patch: {e}")))?;
     let name = ctx.name().to_owned();
     let dry_run = ctx.query.dry_run()?;
     let (code, stored) = write_with_retries(
