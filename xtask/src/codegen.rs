@@ -39,7 +39,8 @@ struct TypeDef {
     merges: Vec<(String, String, Vec<String>)>, // (field, strategy, key rust names)
 }
 
-fn k8s_openapi_dir() -> Result<PathBuf> {
+/// k8s-openapi's source folder (a workspace dependency).
+pub fn k8s_openapi_dir() -> Result<PathBuf> {
     let out = Command::new(env!("CARGO"))
         .args(["metadata", "--format-version", "1"])
         .output()

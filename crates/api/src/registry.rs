@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
+use k8s_openapi::schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -209,6 +210,7 @@ pub trait Strategy: Send + Sync + 'static {
     type Object: k8s_openapi::Metadata<Ty = ObjectMeta>
         + Serialize
         + DeserializeOwned
+        + JsonSchema
         + Clone
         + Send
         + Sync;
@@ -281,6 +283,19 @@ pub trait Kind: Send + Sync {
 
     /// The table cells of one stored object.
     fn cells(&self, obj: &Value, now: Timestamp) -> Result<Vec<Value>, Status>;
+
+    /// The OpenAPI schema of the kind as served in `group`/`version`, for
+    /// `/openapi/v3`: a `$ref` to a definition registered in `generator`,
+    /// or an inline schema. `None` when the kind has no schema in that
+    /// version (the OpenAPI module then looks elsewhere).
+    fn openapi_schema(
+        &self,
+        _group: &str,
+        _version: &str,
+        _generator: &mut SchemaGenerator,
+    ) -> Option<Schema> {
+        None
+    }
 }
 
 /// [`Kind`] for a [`Strategy`].
@@ -380,6 +395,17 @@ impl<S: Strategy> Kind for TypedKind<S> {
     fn cells(&self, obj: &Value, now: Timestamp) -> Result<Vec<Value>, Status> {
         let typed = Self::decode(obj.clone())?;
         Ok(S::cells(&typed, now))
+    }
+
+    fn openapi_schema(
+        &self,
+        group: &str,
+        version: &str,
+        generator: &mut SchemaGenerator,
+    ) -> Option<Schema> {
+        let info = &S::INFO;
+        (info.group == group && info.version == version)
+            .then(|| generator.subschema_for::<S::Object>())
     }
 }
 

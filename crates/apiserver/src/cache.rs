@@ -730,11 +730,10 @@ async fn follow(cache: Weak<WatchCache>, mut revision: i64) {
                         Ok(WatchItem::Events(events)) => {
                             for e in events.iter() {
                                 c.apply_event(e);
-                                if let Some((prefix, hook)) = c.hook.get() {
-                                    if e.kv.key.starts_with(prefix.as_str()) {
+                                if let Some((prefix, hook)) = c.hook.get()
+                                    && e.kv.key.starts_with(prefix.as_str()) {
                                         hook(e.clone()).await;
                                     }
-                                }
                             }
                         }
                         Ok(WatchItem::Progress(rev)) => {

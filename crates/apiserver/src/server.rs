@@ -369,7 +369,18 @@ impl ApiServer {
                     Ok(response::json_value(200, &rkube_api::openapi::index(&self.registry.get())))
                 }
                 Route::OpenApiV3(path) => rkube_api::openapi::document(&self.registry.get(), &path)
-                    .map(|doc| response::json_value(200, &doc))
+                    .map(|doc| {
+                        let mut resp = response::json(200, doc.json.clone());
+                        let headers = resp.headers_mut();
+                        if let Ok(etag) = http::HeaderValue::from_str(&format!("\"{}\"", doc.hash)) {
+                            headers.insert(http::header::ETAG, etag);
+                        }
+                        // The URL names this content: cacheable for good (as upstream).
+                        if query.get("hash") == Some(doc.hash.as_str()) {
+                            headers.insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("public, immutable"));
+                        }
+                        resp
+                    })
                     .ok_or_else(not_found),
                 Route::OpenApiV2 | Route::Unknown => Err(not_found()),
                 Route::CoreRoot => Ok(match aggregated_discovery(accept.as_deref()) {

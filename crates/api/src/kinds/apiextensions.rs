@@ -191,15 +191,14 @@ fn validate(crd: &api::CustomResourceDefinition, errs: &mut Errors) {
                 ("specReplicasPath", Some(&sub.spec_replicas_path)),
                 ("statusReplicasPath", Some(&sub.status_replicas_path)),
             ] {
-                if let Some(path) = path {
-                    if !path.starts_with('.') || path.len() < 2 {
+                if let Some(path) = path
+                    && (!path.starts_with('.') || path.len() < 2) {
                         errs.invalid(
                             &sp.child(field),
                             path.as_str(),
                             "should be a json path starting with .",
                         );
                     }
-                }
             }
         }
     }

@@ -314,12 +314,11 @@ impl Kind for CustomKind {
                 &errs.0,
             ));
         }
-        if info.status {
-            if let Some(m) = obj.as_object_mut() {
+        if info.status
+            && let Some(m) = obj.as_object_mut() {
                 m.entry("status")
                     .or_insert_with(|| Value::Object(Default::default()));
             }
-        }
         Ok(obj)
     }
 

@@ -127,7 +127,7 @@ fn in_part(key: &str, part: Part) -> bool {
 }
 
 /// Top-level walk: the part's fields, without server-owned metadata.
-fn root_entries<'a>(obj: &'a Value, part: Part) -> Vec<(&'a String, &'a Value)> {
+fn root_entries(obj: &Value, part: Part) -> Vec<(&String, &Value)> {
     obj.as_object()
         .map(|m| m.iter().filter(|(k, _)| in_part(k, part)).collect())
         .unwrap_or_default()
@@ -446,11 +446,10 @@ fn remove_path(v: &mut Value, path: &[String]) {
             if let Some(a) = v.as_array_mut() {
                 a.retain(|item| !keys.iter().all(|(kk, kv)| item.get(kk) == Some(kv)));
             }
-        } else if let Some(val) = first.strip_prefix("v:") {
-            if let (Ok(want), Some(a)) = (serde_json::from_str::<Value>(val), v.as_array_mut()) {
+        } else if let Some(val) = first.strip_prefix("v:")
+            && let (Ok(want), Some(a)) = (serde_json::from_str::<Value>(val), v.as_array_mut()) {
                 a.retain(|item| *item != want);
             }
-        }
         return;
     }
     let next = if let Some(name) = first.strip_prefix("f:") {

@@ -583,13 +583,12 @@ pub async fn apply(ctx: Ctx, body: Bytes, target: Target) -> Result<Response, St
     if let (Some(ns), Some(url_ns)) = (
         applied["metadata"]["namespace"].as_str(),
         ctx.path.namespace.as_deref(),
-    ) {
-        if !ns.is_empty() && ns != url_ns {
+    )
+        && !ns.is_empty() && ns != url_ns {
             return Err(Status::bad_request(format!(
                 "the namespace of the object ({ns}) does not match the namespace on the request ({url_ns})"
             )));
         }
-    }
     check_fields(&ctx, &ctx.served.to_storage(applied.clone())?)?;
     let owner = manager(&ctx, "Apply", target)?;
     // Apply works in the request's version: managedFields record it.

@@ -9,8 +9,11 @@ mod api;
 mod crd;
 mod durability;
 mod errors;
+mod generators;
 mod kube_client;
 mod lifecycle;
+mod openapi;
+mod python_client;
 mod seed;
 
 use std::path::PathBuf;
@@ -94,4 +97,36 @@ pub fn table(output: &str) -> Vec<Vec<String>> {
         .lines()
         .map(|l| l.split_whitespace().map(str::to_owned).collect())
         .collect()
+}
+
+/// Differences from upstream collected across a test, so that one
+/// difference does not hide the next; `finish` fails listing them all.
+#[derive(Default)]
+pub struct Problems(Vec<String>);
+
+impl Problems {
+    /// Record a difference unless `got == want`.
+    pub fn eq(&mut self, what: &str, got: &Value, want: &Value) {
+        if got != want {
+            self.0
+                .push(format!("{what}:\n    expected {want}\n    got      {got}"));
+        }
+    }
+
+    /// Record `what` unless `ok`.
+    pub fn check(&mut self, ok: bool, what: impl std::fmt::Display) {
+        if !ok {
+            self.0.push(what.to_string());
+        }
+    }
+
+    /// Fail with every recorded difference.
+    pub fn finish(self) {
+        assert!(
+            self.0.is_empty(),
+            "{} difference(s) from upstream:\n- {}",
+            self.0.len(),
+            self.0.join("\n- ")
+        );
+    }
 }
