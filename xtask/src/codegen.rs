@@ -173,6 +173,20 @@ fn walk(dir: &Path, module: &str, types: &mut BTreeMap<String, TypeDef>) -> Resu
     Ok(())
 }
 
+/// Upstream's `+listMapKey` lists that k8s-openapi's `DeepMerge` reduces
+/// to their first key (the strategic merge key): the further keys, by
+/// type and JSON field. Server-side apply keys items by all of them.
+const FURTHER_MAP_KEYS: &[(&str, &str, &[&str])] = &[
+    ("api::core::v1::Container", "ports", &["protocol"]),
+    ("api::core::v1::EphemeralContainer", "ports", &["protocol"]),
+    ("api::core::v1::ServiceSpec", "ports", &["protocol"]),
+    (
+        "api::core::v1::PodSpec",
+        "topologySpreadConstraints",
+        &["whenUnsatisfiable"],
+    ),
+];
+
 /// Generate the table.
 pub fn run(root: &Path, version_module: &str) -> Result<()> {
     let src = k8s_openapi_dir()?.join("src").join(version_module);
@@ -199,7 +213,7 @@ pub fn run(root: &Path, version_module: &str) -> Result<()> {
                 Some(("list::map", keys)) => {
                     let item = ty.clone().unwrap_or_default();
                     let item_def = types.get(&item);
-                    let json_keys = keys
+                    let mut json_keys: Vec<String> = keys
                         .iter()
                         .map(|k| {
                             item_def
@@ -208,6 +222,11 @@ pub fn run(root: &Path, version_module: &str) -> Result<()> {
                                 .unwrap_or_else(|| k.clone())
                         })
                         .collect();
+                    for (ty, field, more) in FURTHER_MAP_KEYS {
+                        if ty == name && field == json {
+                            json_keys.extend(more.iter().map(|k| (*k).to_owned()));
+                        }
+                    }
                     Shape::ListMap(json_keys, item)
                 }
                 Some(("map::atomic", _)) => Shape::MapAtomic,

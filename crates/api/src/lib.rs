@@ -21,6 +21,7 @@ pub mod crd;
 pub mod defaults;
 pub mod discovery;
 pub mod fields;
+pub mod gojson;
 pub mod kinds;
 pub mod labels;
 pub mod managed;

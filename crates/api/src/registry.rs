@@ -366,6 +366,9 @@ impl<S: Strategy> Kind for TypedKind<S> {
             return Err(Status::invalid(info.group, info.kind, &name, &errs.0));
         }
         let mut value = serde_json::to_value(&typed).map_err(Status::internal)?;
+        if let Some(t) = crate::patch::schema::for_kind(info.group, info.version, info.kind) {
+            crate::gojson::normalize(&mut value, t);
+        }
         // k8s-openapi writes the type's own apiVersion and kind; keep them
         // explicit for types whose serializer does not.
         if let Value::Object(map) = &mut value {

@@ -731,9 +731,10 @@ async fn follow(cache: Weak<WatchCache>, mut revision: i64) {
                             for e in events.iter() {
                                 c.apply_event(e);
                                 if let Some((prefix, hook)) = c.hook.get()
-                                    && e.kv.key.starts_with(prefix.as_str()) {
-                                        hook(e.clone()).await;
-                                    }
+                                    && e.kv.key.starts_with(prefix.as_str())
+                                {
+                                    hook(e.clone()).await;
+                                }
                             }
                         }
                         Ok(WatchItem::Progress(rev)) => {

@@ -254,9 +254,10 @@ async fn cleanup(server: &Arc<ApiServer>, name: &str, crd: &Value) -> anyhow::Re
                 let ns = (!obj.namespace.is_empty()).then_some(obj.namespace.as_str());
                 let ctx = server.ctx(info.group, info.version, info.plural, ns, Some(&obj.name))?;
                 if let Err(s) = write::delete_object(&ctx, &obj.name, &opts).await
-                    && s.code != 404 {
-                        tracing::warn!(name = %obj.name, error = %s, "deleting a custom resource");
-                    }
+                    && s.code != 404
+                {
+                    tracing::warn!(name = %obj.name, error = %s, "deleting a custom resource");
+                }
             }
         }
     }

@@ -19,6 +19,7 @@ pub mod object;
 pub mod request;
 pub mod response;
 pub mod server;
+pub mod services;
 pub mod tls;
 
 pub use server::{Config, Running, start};

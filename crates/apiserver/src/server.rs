@@ -96,6 +96,8 @@ pub struct ApiServer {
     pub metrics: Arc<Metrics>,
     /// Flips to true when the server shuts down (ends watches).
     pub shutdown: watch::Receiver<bool>,
+    /// Service cluster IPs and node ports handed out.
+    pub service_addresses: crate::services::Allocations,
     address: String,
 }
 
@@ -161,6 +163,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         cache,
         metrics,
         shutdown,
+        service_addresses: Default::default(),
         address: format!("{host}:{}", addr.port()),
     });
 

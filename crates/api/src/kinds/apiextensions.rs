@@ -192,13 +192,14 @@ fn validate(crd: &api::CustomResourceDefinition, errs: &mut Errors) {
                 ("statusReplicasPath", Some(&sub.status_replicas_path)),
             ] {
                 if let Some(path) = path
-                    && (!path.starts_with('.') || path.len() < 2) {
-                        errs.invalid(
-                            &sp.child(field),
-                            path.as_str(),
-                            "should be a json path starting with .",
-                        );
-                    }
+                    && (!path.starts_with('.') || path.len() < 2)
+                {
+                    errs.invalid(
+                        &sp.child(field),
+                        path.as_str(),
+                        "should be a json path starting with .",
+                    );
+                }
             }
         }
     }

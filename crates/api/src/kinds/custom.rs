@@ -315,10 +315,11 @@ impl Kind for CustomKind {
             ));
         }
         if info.status
-            && let Some(m) = obj.as_object_mut() {
-                m.entry("status")
-                    .or_insert_with(|| Value::Object(Default::default()));
-            }
+            && let Some(m) = obj.as_object_mut()
+        {
+            m.entry("status")
+                .or_insert_with(|| Value::Object(Default::default()));
+        }
         Ok(obj)
     }
 

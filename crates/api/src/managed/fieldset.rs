@@ -51,6 +51,14 @@ impl FieldSet {
         }
     }
 
+    /// Whether the set has a path strictly under `path`.
+    pub fn has_below(&self, path: &[String]) -> bool {
+        match path.split_first() {
+            None => !self.children.values().all(FieldSet::is_empty),
+            Some((first, rest)) => self.children.get(first).is_some_and(|c| c.has_below(rest)),
+        }
+    }
+
     /// Every path in the set (members only), in order.
     pub fn paths(&self) -> Vec<Vec<String>> {
         let mut out = Vec::new();

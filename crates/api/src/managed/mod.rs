@@ -61,6 +61,10 @@ pub struct Manager {
 pub struct Conflict {
     /// The other manager.
     pub manager: String,
+    /// Its operation (`Apply` or `Update`).
+    pub operation: String,
+    /// The subresource it wrote through, if any.
+    pub subresource: Option<String>,
     /// The apiVersion it used.
     pub api_version: String,
     /// The field, as upstream prints it (`.spec.replicas`,
@@ -82,6 +86,7 @@ fn shape_of(
         };
     }
     match schema.and_then(|s| s.field(key)) {
+        Some(Shape::Struct(t)) if crate::patch::schema::is_atomic_struct(t) => FieldShape::Atomic,
         Some(Shape::Struct(t)) => FieldShape::Struct(nested(t)),
         Some(Shape::ListMap(keys, item)) => FieldShape::ListMap(keys, nested(item)),
         Some(Shape::ListSet) => FieldShape::ListSet,
@@ -108,10 +113,18 @@ enum FieldShape {
     Unknown,
 }
 
-/// The key of a list item: its key fields, as an object.
-fn item_key(item: &Value, keys: &[&str]) -> Map<String, Value> {
+/// The key of a list item: its key fields, as an object. A key field the
+/// item leaves out takes its schema default (a port's `protocol` is TCP),
+/// as upstream's structured merge does.
+fn item_key(item: &Value, keys: &[&str], item_type: Option<&TypeDef>) -> Map<String, Value> {
     keys.iter()
-        .filter_map(|k| item.get(*k).map(|v| ((*k).to_owned(), v.clone())))
+        .filter_map(|k| {
+            let v = item
+                .get(*k)
+                .cloned()
+                .or_else(|| item_type.and_then(|t| crate::patch::schema::key_default(t.name, k)))?;
+            Some(((*k).to_owned(), v))
+        })
         .collect()
 }
 
@@ -139,9 +152,28 @@ fn metadata_view(meta: &Value) -> Value {
     Value::Object(m)
 }
 
-/// The fields present in `obj` (the fields an apply configuration sets,
-/// or that a creation sets).
+/// How a field set is read off a value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// The fields a write sets: a granular map is itself a member (the
+    /// `"."` upstream records when an update creates the map).
+    Written,
+    /// The fields an apply configuration names (upstream's `ToFieldSet`):
+    /// a non-empty map is only its entries.
+    Applied,
+}
+
+/// The fields a creation or update sets in `obj`.
 pub fn fields_of(obj: &Value, schema: Option<&'static TypeDef>, part: Part) -> FieldSet {
+    fields_in(obj, schema, part, Mode::Written)
+}
+
+/// The fields an apply configuration names.
+pub fn applied_fields(obj: &Value, schema: Option<&'static TypeDef>, part: Part) -> FieldSet {
+    fields_in(obj, schema, part, Mode::Applied)
+}
+
+fn fields_in(obj: &Value, schema: Option<&'static TypeDef>, part: Part, mode: Mode) -> FieldSet {
     let mut set = FieldSet::new();
     for (k, v) in root_entries(obj, part) {
         let sub = if k == "metadata" {
@@ -151,9 +183,9 @@ pub fn fields_of(obj: &Value, schema: Option<&'static TypeDef>, part: Part) -> F
             }
             let meta_schema =
                 crate::patch::schema::lookup("apimachinery::pkg::apis::meta::v1::ObjectMeta");
-            walk(&view, FieldShape::Struct(meta_schema))
+            walk(&view, FieldShape::Struct(meta_schema), mode)
         } else {
-            walk(v, shape_of(schema, None, k))
+            walk(v, shape_of(schema, None, k), mode)
         };
         set.children.insert(fieldset::field(k), sub);
     }
@@ -161,7 +193,7 @@ pub fn fields_of(obj: &Value, schema: Option<&'static TypeDef>, part: Part) -> F
     set
 }
 
-fn walk(v: &Value, shape: FieldShape) -> FieldSet {
+fn walk(v: &Value, shape: FieldShape, mode: Mode) -> FieldSet {
     let leaf = FieldSet {
         member: true,
         ..Default::default()
@@ -174,7 +206,7 @@ fn walk(v: &Value, shape: FieldShape) -> FieldSet {
             let mut set = FieldSet::new();
             for (k, c) in m {
                 set.children
-                    .insert(fieldset::field(k), walk(c, shape_of(t, None, k)));
+                    .insert(fieldset::field(k), walk(c, shape_of(t, None, k), mode));
             }
             set
         }
@@ -185,13 +217,13 @@ fn walk(v: &Value, shape: FieldShape) -> FieldSet {
             let mut set = FieldSet::new();
             for (k, c) in m {
                 set.children
-                    .insert(fieldset::field(k), walk(c, FieldShape::Unknown));
+                    .insert(fieldset::field(k), walk(c, FieldShape::Unknown, mode));
             }
             set
         }
         (Value::Object(m), FieldShape::Map(t)) => {
             let mut set = FieldSet {
-                member: true,
+                member: mode == Mode::Written || m.is_empty(),
                 ..Default::default()
             };
             for (k, c) in m {
@@ -199,7 +231,8 @@ fn walk(v: &Value, shape: FieldShape) -> FieldSet {
                     Some(t) => FieldShape::Struct(Some(t)),
                     None => FieldShape::Scalar,
                 };
-                set.children.insert(fieldset::field(k), walk(c, inner));
+                set.children
+                    .insert(fieldset::field(k), walk(c, inner, mode));
             }
             set
         }
@@ -211,7 +244,7 @@ fn walk(v: &Value, shape: FieldShape) -> FieldSet {
                         let mut s = FieldSet::new();
                         for (k, c) in m {
                             s.children
-                                .insert(fieldset::field(k), walk(c, shape_of(t, None, k)));
+                                .insert(fieldset::field(k), walk(c, shape_of(t, None, k), mode));
                         }
                         s
                     }
@@ -219,7 +252,7 @@ fn walk(v: &Value, shape: FieldShape) -> FieldSet {
                 };
                 node.member = true;
                 set.children
-                    .insert(fieldset::key(&item_key(item, keys)), node);
+                    .insert(fieldset::key(&item_key(item, keys, t)), node);
             }
             if items.is_empty() {
                 set.member = true;
@@ -274,9 +307,9 @@ fn collect_changed(
 ) {
     if set.member {
         let differs = if set.children.is_empty() {
-            value_at(old, prefix, None) != value_at(new, prefix, None)
+            value_at(old, prefix) != value_at(new, prefix)
         } else {
-            value_at(old, prefix, None).is_none()
+            value_at(old, prefix).is_none()
         };
         if differs {
             out.insert(prefix);
@@ -290,12 +323,20 @@ fn collect_changed(
 }
 
 /// The value at a field path (None if absent).
-fn value_at(obj: &Value, path: &[String], _schema: Option<&TypeDef>) -> Option<Value> {
+fn value_at<'a>(obj: &'a Value, path: &[String]) -> Option<&'a Value> {
     let mut cur = obj;
     for el in path {
         cur = step(cur, el)?;
     }
-    Some(cur.clone())
+    Some(cur)
+}
+
+/// Whether a list item has the key fields of a `k:` path element. A key
+/// field the item leaves out matches (it takes its default).
+fn key_matches(item: &Value, keys: &Map<String, Value>) -> bool {
+    keys.iter()
+        .all(|(k, want)| item.get(k).is_none_or(|v| v == want))
+        && keys.keys().any(|k| item.get(k).is_some())
 }
 
 fn step<'a>(v: &'a Value, el: &str) -> Option<&'a Value> {
@@ -304,10 +345,7 @@ fn step<'a>(v: &'a Value, el: &str) -> Option<&'a Value> {
     }
     if let Some(k) = el.strip_prefix("k:") {
         let keys: Map<String, Value> = serde_json::from_str(k).ok()?;
-        return v
-            .as_array()?
-            .iter()
-            .find(|item| keys.iter().all(|(kk, kv)| item.get(kk) == Some(kv)));
+        return v.as_array()?.iter().find(|item| key_matches(item, &keys));
     }
     if let Some(val) = el.strip_prefix("v:") {
         let want: Value = serde_json::from_str(val).ok()?;
@@ -389,8 +427,8 @@ fn merge_value(live: &Value, applied: &Value, shape: FieldShape) -> Value {
         (Value::Array(l), Value::Array(a), FieldShape::ListMap(keys, t)) => {
             let mut out = l.clone();
             for item in a {
-                let k = item_key(item, keys);
-                match out.iter_mut().find(|o| item_key(o, keys) == k) {
+                let k = item_key(item, keys, t);
+                match out.iter_mut().find(|o| item_key(o, keys, t) == k) {
                     Some(existing) => {
                         *existing = merge_value(existing, item, FieldShape::Struct(t))
                     }
@@ -425,46 +463,66 @@ fn strip_nulls(v: &Value) -> Value {
     }
 }
 
-/// Remove the fields of `set` from `obj`.
+/// Remove the fields of `set` from `obj`. A list or map emptied by the
+/// removal goes too, as upstream's structured merge leaves no empty
+/// containers behind.
 pub fn remove_fields(obj: &mut Value, set: &FieldSet) {
     for path in set.paths() {
         remove_path(obj, &path);
     }
 }
 
-fn remove_path(v: &mut Value, path: &[String]) {
+/// Remove one path; true if something was removed.
+fn remove_path(v: &mut Value, path: &[String]) -> bool {
     let Some((first, rest)) = path.split_first() else {
-        return;
+        return false;
     };
     if rest.is_empty() {
         if let Some(name) = first.strip_prefix("f:") {
-            if let Some(m) = v.as_object_mut() {
-                m.remove(name);
-            }
+            return v.as_object_mut().and_then(|m| m.remove(name)).is_some();
         } else if let Some(k) = first.strip_prefix("k:") {
             let keys: Map<String, Value> = serde_json::from_str(k).unwrap_or_default();
             if let Some(a) = v.as_array_mut() {
-                a.retain(|item| !keys.iter().all(|(kk, kv)| item.get(kk) == Some(kv)));
+                let before = a.len();
+                a.retain(|item| !key_matches(item, &keys));
+                return a.len() != before;
             }
         } else if let Some(val) = first.strip_prefix("v:")
-            && let (Ok(want), Some(a)) = (serde_json::from_str::<Value>(val), v.as_array_mut()) {
-                a.retain(|item| *item != want);
-            }
-        return;
+            && let (Ok(want), Some(a)) = (serde_json::from_str::<Value>(val), v.as_array_mut())
+        {
+            let before = a.len();
+            a.retain(|item| *item != want);
+            return a.len() != before;
+        }
+        return false;
     }
-    let next = if let Some(name) = first.strip_prefix("f:") {
-        v.as_object_mut().and_then(|m| m.get_mut(name))
+    if let Some(name) = first.strip_prefix("f:") {
+        let Some(m) = v.as_object_mut() else {
+            return false;
+        };
+        let Some(child) = m.get_mut(name) else {
+            return false;
+        };
+        let removed = remove_path(child, rest);
+        if removed && is_empty_container(child) {
+            m.remove(name);
+        }
+        removed
     } else if let Some(k) = first.strip_prefix("k:") {
         let keys: Map<String, Value> = serde_json::from_str(k).unwrap_or_default();
-        v.as_array_mut().and_then(|a| {
-            a.iter_mut()
-                .find(|item| keys.iter().all(|(kk, kv)| item.get(kk) == Some(kv)))
-        })
+        v.as_array_mut()
+            .and_then(|a| a.iter_mut().find(|item| key_matches(item, &keys)))
+            .is_some_and(|item| remove_path(item, rest))
     } else {
-        None
-    };
-    if let Some(next) = next {
-        remove_path(next, rest);
+        false
+    }
+}
+
+fn is_empty_container(v: &Value) -> bool {
+    match v {
+        Value::Object(m) => m.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
     }
 }
 
@@ -552,8 +610,21 @@ pub fn set_entries(obj: &mut Value, entries: &[Entry]) {
     }
 }
 
-fn take_ownership(entries: &mut Vec<Entry>, manager: &Manager, fields: &FieldSet, replace: bool) {
+fn take_ownership(
+    entries: &mut Vec<Entry>,
+    manager: &Manager,
+    fields: &FieldSet,
+    replace: bool,
+    object_changed: bool,
+) {
     match entries.iter_mut().find(|e| e.same_owner(manager)) {
+        // An apply that changes nothing keeps its entry as it was, so that
+        // the object is unchanged and not written again.
+        Some(e)
+            if replace
+                && e.fields == *fields
+                && e.api_version == manager.api_version
+                && !object_changed => {}
         Some(e) => {
             if replace {
                 e.fields = fields.clone();
@@ -609,7 +680,7 @@ pub fn record_update(
         e.fields.prune();
     }
     if !changed.is_empty() {
-        take_ownership(&mut list, manager, &changed, false);
+        take_ownership(&mut list, manager, &changed, false, true);
     }
     set_entries(new, &list);
 }
@@ -624,11 +695,11 @@ pub fn apply(
     schema: Option<&'static TypeDef>,
     part: Part,
 ) -> Result<Value, Vec<Conflict>> {
-    let applied_set = fields_of(applied, schema, part);
+    let applied_set = applied_fields(applied, schema, part);
     let Some(live) = live else {
         let mut obj = strip_nulls(applied);
         let mut list = Vec::new();
-        take_ownership(&mut list, manager, &applied_set, true);
+        take_ownership(&mut list, manager, &applied_set, true, true);
         set_entries(&mut obj, &list);
         return Ok(obj);
     };
@@ -646,8 +717,15 @@ pub fn apply(
     for e in list.iter().filter(|e| !e.same_owner(manager)) {
         others.union(&e.fields);
     }
-    let dropped = previous.difference(&applied_set).difference(&others);
-    remove_fields(&mut merged, &dropped);
+    // A dropped container whose contents someone still owns stays (as
+    // upstream adds owned items back after pruning).
+    let mut kept = others;
+    kept.union(&applied_set);
+    for path in previous.difference(&applied_set).difference(&kept).paths() {
+        if !kept.has_below(&path) {
+            remove_path(&mut merged, &path);
+        }
+    }
 
     // A change to a field another manager owns is a conflict.
     let (changed, removed) = changed_fields(live, &merged, schema, part);
@@ -658,6 +736,8 @@ pub fn apply(
         for path in e.fields.intersection(&touched).paths() {
             conflicts.push(Conflict {
                 manager: e.manager.clone(),
+                operation: e.operation.clone(),
+                subresource: e.subresource.clone(),
                 api_version: e.api_version.clone(),
                 field: path_string(&path),
                 path,
@@ -673,16 +753,31 @@ pub fn apply(
         e.fields = e.fields.difference(&touched);
         e.fields.prune();
     }
-    take_ownership(&mut list, manager, &applied_set, true);
+    take_ownership(&mut list, manager, &applied_set, true, !touched.is_empty());
     set_entries(&mut merged, &list);
     Ok(merged)
+}
+
+impl Conflict {
+    /// The other manager as upstream names it: `"kubectl" with subresource
+    /// "scale" using apps/v1`; appliers have no version.
+    pub fn who(&self) -> String {
+        let mut who = format!("{:?}", self.manager);
+        if let Some(sub) = &self.subresource {
+            who.push_str(&format!(" with subresource {sub:?}"));
+        }
+        if self.operation != "Apply" {
+            who.push_str(&format!(" using {}", self.api_version));
+        }
+        who
+    }
 }
 
 /// Upstream's message for apply conflicts.
 pub fn conflict_message(conflicts: &[Conflict]) -> String {
     let mut by_manager: Vec<(String, Vec<String>)> = Vec::new();
     for c in conflicts {
-        let who = format!("\"{}\" using {}", c.manager, c.api_version);
+        let who = c.who();
         match by_manager.iter_mut().find(|(m, _)| *m == who) {
             Some((_, fields)) => fields.push(c.field.clone()),
             None => by_manager.push((who, vec![c.field.clone()])),

@@ -77,7 +77,10 @@ pub fn apply(
             Ok(original)
         }
         PatchType::Strategic => {
-            strategic::apply(original, patch, schema).map_err(|e| Status::bad_request(e.0))
+            strategic::apply(original, patch, schema).map_err(|e| match e.code {
+                400 => Status::bad_request(e.message),
+                code => Status::new(code, "", e.message),
+            })
         }
     }
 }

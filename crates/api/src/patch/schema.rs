@@ -69,6 +69,41 @@ pub fn for_kind(group: &str, version: &str, kind: &str) -> Option<&'static TypeD
     lookup(&format!("api::{module}::{version}::{kind}"))
 }
 
+/// Structs upstream marks `+structType=atomic`: server-side apply owns
+/// them as a whole (strategic merge still merges them field by field).
+/// k8s-openapi does not carry this marker, so it is kept here.
+const ATOMIC_STRUCTS: &[&str] = &[
+    "api::core::v1::ConfigMapKeySelector",
+    "api::core::v1::LocalObjectReference",
+    "api::core::v1::NodeSelector",
+    "api::core::v1::NodeSelectorTerm",
+    "api::core::v1::ObjectFieldSelector",
+    "api::core::v1::ObjectReference",
+    "api::core::v1::ResourceFieldSelector",
+    "api::core::v1::SecretKeySelector",
+    "api::core::v1::SecretReference",
+    "api::core::v1::TopologySelectorTerm",
+    "api::core::v1::TypedLocalObjectReference",
+    "api::core::v1::TypedObjectReference",
+    "apimachinery::pkg::apis::meta::v1::LabelSelector",
+];
+
+/// Whether server-side apply treats this struct type as one value.
+pub fn is_atomic_struct(name: &str) -> bool {
+    ATOMIC_STRUCTS.contains(&name)
+}
+
+/// The default of a list-map key field an item may leave out (upstream's
+/// structured merge keys such items by the schema default).
+pub fn key_default(item_type: &str, key: &str) -> Option<serde_json::Value> {
+    match (item_type, key) {
+        ("api::core::v1::ContainerPort" | "api::core::v1::ServicePort", "protocol") => {
+            Some(serde_json::Value::from("TCP"))
+        }
+        _ => None,
+    }
+}
+
 /// The type a nested name refers to ("" means a scalar).
 pub fn nested(name: &str) -> Option<&'static TypeDef> {
     if name.is_empty() { None } else { lookup(name) }
@@ -92,7 +127,7 @@ mod tests {
         let container = lookup("api::core::v1::Container").unwrap();
         assert!(matches!(
             container.field("ports"),
-            Some(Shape::ListMap(["containerPort"], _))
+            Some(Shape::ListMap(["containerPort", "protocol"], _))
         ));
         assert!(matches!(
             container.field("args"),

@@ -2087,7 +2087,10 @@ pub static TYPES: &[TypeDef] = &[
             },
             Field {
                 json: "ports",
-                shape: Shape::ListMap(&["containerPort"], "api::core::v1::ContainerPort"),
+                shape: Shape::ListMap(
+                    &["containerPort", "protocol"],
+                    "api::core::v1::ContainerPort",
+                ),
             },
             Field {
                 json: "readinessProbe",
@@ -2349,7 +2352,10 @@ pub static TYPES: &[TypeDef] = &[
             },
             Field {
                 json: "ports",
-                shape: Shape::ListMap(&["containerPort"], "api::core::v1::ContainerPort"),
+                shape: Shape::ListMap(
+                    &["containerPort", "protocol"],
+                    "api::core::v1::ContainerPort",
+                ),
             },
             Field {
                 json: "readinessProbe",
@@ -3347,7 +3353,10 @@ pub static TYPES: &[TypeDef] = &[
             },
             Field {
                 json: "topologySpreadConstraints",
-                shape: Shape::ListMap(&["topologyKey"], "api::core::v1::TopologySpreadConstraint"),
+                shape: Shape::ListMap(
+                    &["topologyKey", "whenUnsatisfiable"],
+                    "api::core::v1::TopologySpreadConstraint",
+                ),
             },
             Field {
                 json: "volumes",
@@ -3778,7 +3787,7 @@ pub static TYPES: &[TypeDef] = &[
             },
             Field {
                 json: "ports",
-                shape: Shape::ListMap(&["port"], "api::core::v1::ServicePort"),
+                shape: Shape::ListMap(&["port", "protocol"], "api::core::v1::ServicePort"),
             },
             Field {
                 json: "selector",

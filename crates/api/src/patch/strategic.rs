@@ -27,15 +27,61 @@ const DELETE_FROM: &str = "$deleteFromPrimitiveList/";
 
 /// A patch that cannot be applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PatchError(pub String);
+pub struct PatchError {
+    /// What is wrong, worded as upstream.
+    pub message: String,
+    /// The HTTP status upstream answers with: 400 for a malformed patch,
+    /// 500 (reason unknown) for errors upstream does not classify.
+    pub code: u16,
+}
+
+impl PatchError {
+    /// A malformed patch (400 `BadRequest`).
+    pub fn bad_request(message: impl Into<String>) -> PatchError {
+        PatchError {
+            message: message.into(),
+            code: 400,
+        }
+    }
+
+    /// An error upstream's patch code returns unclassified, which its
+    /// server answers as 500 with no reason.
+    pub fn unclassified(message: impl Into<String>) -> PatchError {
+        PatchError {
+            message: message.into(),
+            code: 500,
+        }
+    }
+}
 
 impl std::fmt::Display for PatchError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
 type Result<T> = std::result::Result<T, PatchError>;
+
+/// Upstream's `ErrBadPatchFormatForRetainKeys`.
+const BAD_RETAIN_KEYS: &str = "invalid patch format of retainKeys";
+
+/// A map printed as Go's `%v` prints a `map[string]interface{}` (upstream
+/// quotes patches this way in its errors).
+fn go_map(m: &Map<String, Value>) -> String {
+    fn go(v: &Value) -> String {
+        match v {
+            Value::Object(m) => go_map(m),
+            Value::Array(a) => format!("[{}]", a.iter().map(go).collect::<Vec<_>>().join(" ")),
+            Value::String(s) => s.clone(),
+            Value::Null => "<nil>".into(),
+            other => other.to_string(),
+        }
+    }
+    let mut keys: Vec<&String> = m.keys().collect();
+    keys.sort();
+    let parts: Vec<String> = keys.iter().map(|k| format!("{k}:{}", go(&m[*k]))).collect();
+    format!("map[{}]", parts.join(" "))
+}
 
 /// How a list field merges, for strategic merge purposes.
 #[derive(Clone, Copy)]
@@ -80,8 +126,8 @@ fn map_value_schema(schema: Option<&TypeDef>, field: &str) -> Option<Option<&'st
 /// types it has no metadata for).
 pub fn apply(original: Value, patch: &Value, schema: Option<&TypeDef>) -> Result<Value> {
     let Value::Object(patch) = patch else {
-        return Err(PatchError(
-            "strategic merge patch must be a JSON object".into(),
+        return Err(PatchError::bad_request(
+            "strategic merge patch must be a JSON object",
         ));
     };
     let original = match original {
@@ -103,33 +149,38 @@ fn merge_map(
         return match directive.as_str() {
             Some("replace") => Ok(strip(patch, schema, map_values)?),
             Some("delete") => Ok(Map::new()),
-            Some("merge") => merge_map(original, patch, schema, map_values),
-            _ => Err(PatchError(format!(
-                "Unknown patch type: {directive} in map: {}",
-                Value::Object(patch)
-            ))),
+            _ => {
+                patch.insert(DIRECTIVE.into(), directive.clone());
+                Err(PatchError::unclassified(format!(
+                    "unknown patch type: {} in map: {}",
+                    directive
+                        .as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| directive.to_string()),
+                    go_map(&patch)
+                )))
+            }
         };
     }
 
     if let Some(retain) = patch.remove(RETAIN_KEYS) {
         let keys: Vec<String> = retain
             .as_array()
-            .ok_or_else(|| {
-                PatchError(format!(
-                    "$retainKeys must be a list of strings, got {retain}"
-                ))
-            })?
+            .ok_or_else(|| PatchError::bad_request(BAD_RETAIN_KEYS))?
             .iter()
             .filter_map(|k| k.as_str().map(str::to_owned))
             .collect();
         original.retain(|k, _| keys.contains(k));
-        if let Some(stray) = patch
-            .keys()
-            .find(|k| !k.starts_with('$') && !keys.contains(k))
-        {
-            return Err(PatchError(format!(
-                "all fields in the patch must be listed in $retainKeys, but {stray:?} is not"
-            )));
+        // Every field the patch sets must be retained (nulls and list
+        // directives aside).
+        if patch.iter().any(|(k, v)| {
+            !v.is_null()
+                && !k.starts_with(DELETE_FROM)
+                && !k.starts_with(SET_ORDER)
+                && !k.starts_with('$')
+                && !keys.contains(k)
+        }) {
+            return Err(PatchError::bad_request(BAD_RETAIN_KEYS));
         }
     }
 
@@ -146,7 +197,7 @@ fn merge_map(
         let order = order
             .as_array()
             .cloned()
-            .ok_or_else(|| PatchError(format!("{key} must be a list")))?;
+            .ok_or_else(|| PatchError::bad_request(format!("{key} must be a list")))?;
         ordered_lists.push((field, order));
     }
 
@@ -161,7 +212,7 @@ fn merge_map(
         let field = &key[DELETE_FROM.len()..];
         let remove = remove
             .as_array()
-            .ok_or_else(|| PatchError(format!("{key} must be a list")))?;
+            .ok_or_else(|| PatchError::bad_request(format!("{key} must be a list")))?;
         if let Some(Value::Array(list)) = original.get_mut(field) {
             list.retain(|v| !remove.contains(v));
         }
@@ -261,7 +312,7 @@ fn merge_list(
             for v in patch {
                 if v.is_object() {
                     // `{"$patch": "replace"}` etc. are for lists of maps.
-                    return Err(PatchError(format!(
+                    return Err(PatchError::bad_request(format!(
                         "unexpected map {v} in a list of scalars"
                     )));
                 }
@@ -276,7 +327,7 @@ fn merge_list(
             let mut items = Vec::new();
             for v in patch {
                 let Value::Object(mut m) = v else {
-                    return Err(PatchError(format!(
+                    return Err(PatchError::bad_request(format!(
                         "expected a map in a list merged by {key:?}, got {v}"
                     )));
                 };
@@ -288,7 +339,7 @@ fn merge_list(
                 match directive.as_deref() {
                     Some("delete") => {
                         let k = m.get(key).cloned().ok_or_else(|| {
-                            PatchError(format!(
+                            PatchError::bad_request(format!(
                                 "map: {} does not contain declared merge key: {key}",
                                 Value::Object(m.clone())
                             ))
@@ -297,19 +348,19 @@ fn merge_list(
                     }
                     Some("replace") => replace = true,
                     Some("merge") => {
-                        return Err(PatchError(
-                            "merging lists cannot yet be specified in the patch".into(),
+                        return Err(PatchError::unclassified(
+                            "merging lists cannot yet be specified in the patch",
                         ));
                     }
                     Some(other) => {
-                        return Err(PatchError(format!(
-                            "Unknown patch type: {other} in map: {}",
-                            Value::Object(m)
+                        return Err(PatchError::unclassified(format!(
+                            "unknown patch type: {other} in map: {}",
+                            go_map(&m)
                         )));
                     }
                     None => {
                         if !m.contains_key(key) {
-                            return Err(PatchError(format!(
+                            return Err(PatchError::bad_request(format!(
                                 "map: {} does not contain declared merge key: {key}",
                                 Value::Object(m)
                             )));

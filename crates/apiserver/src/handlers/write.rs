@@ -103,7 +103,10 @@ pub fn manager(ctx: &Ctx, operation: &'static str, target: Target) -> Result<Man
         operation,
         api_version: ctx.served.api_version(),
         time: rkube_api::table::format_time(now()),
-        subresource: (target == Target::Status).then(|| "status".to_owned()),
+        subresource: match ctx.path.sub.as_deref() {
+            Some(sub @ ("status" | "scale")) => Some(sub.to_owned()),
+            _ => (target == Target::Status).then(|| "status".to_owned()),
+        },
     })
 }
 
@@ -372,6 +375,11 @@ pub async fn create_object(
         m.remove("status");
     }
     let mut obj = ctx.served.resource.kind.admit(obj, Operation::Create)?;
+    if is_service(&info) {
+        ctx.server
+            .service_addresses
+            .allocate(&ctx.server, &mut obj, None, !dry_run)?;
+    }
     match ownership {
         Ownership::Update => managed::record_update(
             None,
@@ -583,12 +591,13 @@ pub async fn apply(ctx: Ctx, body: Bytes, target: Target) -> Result<Response, St
     if let (Some(ns), Some(url_ns)) = (
         applied["metadata"]["namespace"].as_str(),
         ctx.path.namespace.as_deref(),
-    )
-        && !ns.is_empty() && ns != url_ns {
-            return Err(Status::bad_request(format!(
-                "the namespace of the object ({ns}) does not match the namespace on the request ({url_ns})"
-            )));
-        }
+    ) && !ns.is_empty()
+        && ns != url_ns
+    {
+        return Err(Status::bad_request(format!(
+            "the namespace of the object ({ns}) does not match the namespace on the request ({url_ns})"
+        )));
+    }
     check_fields(&ctx, &ctx.served.to_storage(applied.clone())?)?;
     let owner = manager(&ctx, "Apply", target)?;
     // Apply works in the request's version: managedFields record it.
@@ -624,14 +633,10 @@ pub async fn apply(ctx: Ctx, body: Bytes, target: Target) -> Result<Response, St
                 Ok(m) => m,
                 Err(conflicts) => {
                     // kubectl moving from client-side to server-side apply:
-                    // fields its last-applied configuration set are its own.
-                    let last = live["metadata"]["annotations"][LAST_APPLIED]
-                        .as_str()
-                        .map(str::to_owned);
-                    let allowed = match (&last, owner.name.as_str()) {
-                        (Some(last), "kubectl") => serde_json::from_str::<Value>(last)
-                            .ok()
-                            .map(|v| managed::fields_of(&v, schema, p)),
+                    // fields its last-applied configuration set, and that
+                    // still hold the values it set, are its own.
+                    let allowed = match owner.name.as_str() {
+                        "kubectl" => last_applied_fields(&live, schema, p),
                         _ => None,
                     };
                     let remaining: Vec<_> = conflicts
@@ -650,11 +655,8 @@ pub async fn apply(ctx: Ctx, body: Bytes, target: Target) -> Result<Response, St
             if owner.name == "kubectl"
                 && live["metadata"]["annotations"].get(LAST_APPLIED).is_some()
             {
-                let mut config = applied.clone();
-                if let Some(a) = config["metadata"]["annotations"].as_object_mut() {
-                    a.remove(LAST_APPLIED);
-                }
-                merged["metadata"]["annotations"][LAST_APPLIED] = Value::from(config.to_string());
+                merged["metadata"]["annotations"][LAST_APPLIED] =
+                    Value::from(last_applied_of(&applied));
             }
             if let Some(m) = merged["metadata"].as_object_mut() {
                 m.remove("resourceVersion");
@@ -668,6 +670,49 @@ pub async fn apply(ctx: Ctx, body: Bytes, target: Target) -> Result<Response, St
     ctx.object_response(code, &stored)
 }
 
+fn is_service(info: &ResourceInfo) -> bool {
+    info.group.is_empty() && info.plural == "services"
+}
+
+/// The last-applied annotation the server writes for an apply
+/// configuration: the configuration without that annotation (and without
+/// `annotations` if nothing else is left), as a JSON line.
+fn last_applied_of(applied: &Value) -> String {
+    let mut config = applied.clone();
+    if let Some(meta) = config["metadata"].as_object_mut()
+        && let Some(a) = meta.get_mut("annotations").and_then(Value::as_object_mut)
+    {
+        a.remove(LAST_APPLIED);
+        if a.is_empty() {
+            meta.remove("annotations");
+        }
+    }
+    let mut line = config.to_string();
+    line.push('\n');
+    line
+}
+
+/// The fields of an object's last-applied annotation whose values the live
+/// object still has (upstream's allowance for kubectl's move from
+/// client-side to server-side apply).
+fn last_applied_fields(
+    live: &Value,
+    schema: Option<&'static rkube_api::patch::schema::TypeDef>,
+    p: Part,
+) -> Option<managed::fieldset::FieldSet> {
+    let last: Value =
+        serde_json::from_str(live["metadata"]["annotations"][LAST_APPLIED].as_str()?).ok()?;
+    if last["apiVersion"] != live["apiVersion"] {
+        return None;
+    }
+    let (changed, removed) = managed::changed_fields(&last, live, schema, p);
+    Some(
+        managed::applied_fields(&last, schema, p)
+            .difference(&changed)
+            .difference(&removed),
+    )
+}
+
 /// 409 for apply conflicts, as upstream words it.
 fn apply_conflict(conflicts: &[managed::Conflict]) -> Status {
     let mut s = Status::new(409, "Conflict", managed::conflict_message(conflicts));
@@ -675,7 +720,7 @@ fn apply_conflict(conflicts: &[managed::Conflict]) -> Status {
         .iter()
         .map(|c| Cause {
             reason: "FieldManagerConflict".into(),
-            message: format!("conflict with {:?} using {}", c.manager, c.api_version),
+            message: format!("conflict with {}", c.who()),
             field: c.field.clone(),
         })
         .collect();
@@ -822,12 +867,20 @@ pub async fn write_with_retries(
             return Err(Status::stale(info.group, info.plural, name));
         }
         let old = existing.value()?;
-        let merged = merge_for_update(&info, desired, &old, target)?;
+        let mut merged = merge_for_update(&info, desired, &old, target)?;
+        if is_service(&info) {
+            crate::services::keep_allocated(&mut merged, &old);
+        }
         let op = match target {
             Target::Main | Target::All => Operation::Update(&old),
             Target::Status | Target::Finalize => Operation::UpdateSubresource(&old),
         };
         let mut new = ctx.served.resource.kind.admit(merged, op)?;
+        if is_service(&info) && target == Target::Main {
+            ctx.server
+                .service_addresses
+                .allocate(&ctx.server, &mut new, Some(&old), !dry_run)?;
+        }
         if info.generation && target == Target::Main && spec_changed(&new, &old) {
             let generation = old["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
             new["metadata"]["generation"] = Value::from(generation);

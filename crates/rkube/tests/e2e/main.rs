@@ -6,15 +6,19 @@
 //! into one `#[test]` per backend.
 
 mod api;
+mod apply;
 mod crd;
 mod durability;
 mod errors;
 mod generators;
+mod imperative;
 mod kube_client;
+mod kube_client_writes;
 mod lifecycle;
 mod openapi;
 mod python_client;
 mod seed;
+mod smp;
 
 use std::path::PathBuf;
 
