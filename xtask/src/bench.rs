@@ -244,6 +244,28 @@ pub fn run(root: &Path) -> Result<()> {
         });
     }
 
+    // Writes of a 3-container Deployment (each client its own), by
+    // strategic merge patch, server-side apply and plain update.
+    {
+        for (mode, target) in [
+            ("strategic", Some(5000.0)),
+            ("apply", Some(5000.0)),
+            ("update", None),
+        ] {
+            let mut s = Server::start(&rkube, None)?;
+            s.wait_ready(&bench)?;
+            let r = run_bench(&bench, &["patches", &s.kubeconfig(), "64", "10", mode])?;
+            let rate = r["per_sec"].as_f64().unwrap_or(0.0);
+            let p99 = r["p99_ms"].as_f64().unwrap_or(0.0);
+            rows.push(Row {
+                what: format!("3-container Deployment, {mode}, 64 clients, SQLite"),
+                value: format!("{rate:.0}/s (p99 {p99:.1} ms)"),
+                target: target.map_or("(baseline)".to_owned(), |t: f64| format!("≥ {t:.0}/s")),
+                ok: target.is_none_or(|t| rate >= t),
+            });
+        }
+    }
+
     // One change to 1,000 watchers.
     {
         let mut s = Server::start(&rkube, None)?;

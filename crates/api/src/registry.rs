@@ -385,7 +385,7 @@ impl<S: Strategy> Kind for TypedKind<S> {
 
     fn unknown_fields(&self, obj: &Value) -> Vec<String> {
         let mut unknown = Vec::new();
-        let _ = serde_ignored::deserialize::<_, _, S::Object>(obj.clone(), |path| {
+        let _ = serde_ignored::deserialize::<_, _, S::Object>(obj, |path| {
             unknown.push(ignored_path(&path))
         });
         unknown

@@ -39,12 +39,24 @@ impl CachedObject {
         value: &[u8],
         revision: i64,
     ) -> Result<CachedObject, String> {
+        let parsed: Value = serde_json::from_slice(value)
+            .map_err(|e| format!("undecodable object at {rest}: {e}"))?;
+        Ok(Self::from_value(info, rest, &parsed, value, revision))
+    }
+
+    /// Build from an object already parsed (`parsed` is `value` decoded),
+    /// as a writer has it: no second parse.
+    pub fn from_value(
+        info: &ResourceInfo,
+        rest: &str,
+        parsed: &Value,
+        value: &[u8],
+        revision: i64,
+    ) -> CachedObject {
         let (namespace, name) = match rest.split_once('/') {
             Some((ns, name)) if info.namespaced() => (ns.to_owned(), name.to_owned()),
             _ => (String::new(), rest.to_owned()),
         };
-        let parsed: Value = serde_json::from_slice(value)
-            .map_err(|e| format!("undecodable object at {rest}: {e}"))?;
         let labels = parsed
             .pointer("/metadata/labels")
             .and_then(Value::as_object)
@@ -64,14 +76,14 @@ impl CachedObject {
                 _ => f.default.to_owned(),
             })
             .collect();
-        Ok(CachedObject {
+        CachedObject {
             namespace,
             name,
             revision,
             json: inject_resource_version(value, revision),
             labels,
             fields,
-        })
+        }
     }
 
     /// The same object reported at another revision (a watcher that stops

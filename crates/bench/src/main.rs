@@ -10,7 +10,10 @@
 //! - `list KUBECONFIG PODS RUNS`: create PODS pods, then time full LISTs;
 //! - `watchers KUBECONFIG WATCHERS CHANGES`: open WATCHERS watches, make
 //!   CHANGES changes, time each delivery;
-//! - `readyz KUBECONFIG`: wait for `/readyz`, print when it answered.
+//! - `readyz KUBECONFIG`: wait for `/readyz`, print when it answered;
+//! - `patches KUBECONFIG CLIENTS SECONDS MODE`: each client changes its own
+//!   3-container Deployment, by `strategic` merge patch, server-side
+//!   `apply`, or plain `update` (PUT of the whole object).
 
 mod client;
 
@@ -66,6 +69,12 @@ fn main() -> Result<()> {
             arg(&args, 3, "RUNS")?,
         )),
         Some("readyz") => runtime.block_on(readyz(&args[1])),
+        Some("patches") => runtime.block_on(patches(
+            &args[1],
+            arg(&args, 2, "CLIENTS")?,
+            arg(&args, 3, "SECONDS")?,
+            args.get(4).map(String::as_str).unwrap_or("strategic"),
+        )),
         Some("watchers") => runtime.block_on(watchers(
             &args[1],
             arg(&args, 2, "WATCHERS")?,
@@ -212,6 +221,112 @@ async fn etcd_creates(endpoint: &str, clients: usize, seconds: f64) -> Result<se
     .await?;
     Ok(
         json!({"bench": "etcd-creates", "clients": clients, "per_sec": rate, "p50_ms": percentile(&lat, 0.50), "p99_ms": percentile(&lat, 0.99), "errors": errors}),
+    )
+}
+
+/// A 3-container Deployment; `n` is the value of one env var in the
+/// second container (what each write changes).
+fn deployment(name: &str, n: u64) -> serde_json::Value {
+    let container = |c: &str, env: serde_json::Value| {
+        json!({"name": c, "image": format!("registry.example/{c}:1.0"),
+               "ports": [{"containerPort": 8080, "name": "http"}],
+               "env": env,
+               "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}})
+    };
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "labels": {"app": name}},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [
+                    container("web", json!([{"name": "MODE", "value": "web"}])),
+                    container("sidecar", json!([{"name": "MODE", "value": "side"}, {"name": "N", "value": n.to_string()}])),
+                    container("metrics", json!([{"name": "MODE", "value": "metrics"}])),
+                ]}
+            }
+        }
+    })
+}
+
+async fn patches(
+    kubeconfig: &str,
+    clients: usize,
+    seconds: f64,
+    mode: &str,
+) -> Result<serde_json::Value> {
+    let target = Target::from_kubeconfig(kubeconfig)?;
+    let run = std::process::id();
+    let mut conns = Vec::new();
+    for c in 0..clients {
+        let mut conn = target.http1().await?;
+        let name = format!("bench-{run}-{c}");
+        let (status, body) = conn
+            .request(
+                http::Method::POST,
+                "/apis/apps/v1/namespaces/default/deployments",
+                "application/json",
+                Bytes::from(deployment(&name, 0).to_string()),
+            )
+            .await?;
+        if status != 201 {
+            bail!(
+                "creating {name}: {status} {}",
+                String::from_utf8_lossy(&body)
+            );
+        }
+        conns.push(Arc::new(tokio::sync::Mutex::new(conn)));
+    }
+    let conns = Arc::new(conns);
+    let mode = mode.to_owned();
+    let label = mode.clone();
+    let (rate, lat, errors) = closed_loop(clients, seconds, move |c, i| {
+        let conns = conns.clone();
+        let mode = mode.clone();
+        async move {
+            let name = format!("bench-{run}-{c}");
+            let path = format!("/apis/apps/v1/namespaces/default/deployments/{name}");
+            let n = i + 1;
+            let (method, content_type, body, query) = match mode.as_str() {
+                "apply" => (
+                    http::Method::PATCH,
+                    "application/apply-patch+yaml",
+                    deployment(&name, n).to_string(),
+                    "?fieldManager=bench&force=true",
+                ),
+                "update" => (
+                    http::Method::PUT,
+                    "application/json",
+                    deployment(&name, n).to_string(),
+                    "",
+                ),
+                _ => (
+                    http::Method::PATCH,
+                    "application/strategic-merge-patch+json",
+                    json!({"spec": {"template": {"spec": {"containers": [
+                        {"name": "sidecar", "env": [{"name": "N", "value": n.to_string()}]}
+                    ]}}}})
+                    .to_string(),
+                    "",
+                ),
+            };
+            let mut conn = conns[c].lock().await;
+            let (status, _) = conn
+                .request(
+                    method,
+                    &format!("{path}{query}"),
+                    content_type,
+                    Bytes::from(body),
+                )
+                .await?;
+            Ok(status == 200)
+        }
+    })
+    .await?;
+    Ok(
+        json!({"bench": "patches", "mode": label, "clients": clients, "per_sec": rate, "p50_ms": percentile(&lat, 0.50), "p99_ms": percentile(&lat, 0.99), "errors": errors}),
     )
 }
 

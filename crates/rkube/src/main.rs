@@ -7,6 +7,12 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+/// mimalloc: the server allocates and frees many small JSON values per
+/// request from every thread; glibc's arenas spent a third of the CPU of
+/// the patch benchmark in malloc/free and their locks.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "rkube", version, about = "Kubernetes in one small binary")]
 struct Cli {

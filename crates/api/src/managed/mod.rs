@@ -281,54 +281,217 @@ fn walk(v: &Value, shape: FieldShape, mode: Mode) -> FieldSet {
 
 /// The fields whose value differs between `old` and `new` (added or
 /// changed in `new`), and those present in `old` but gone from `new`.
+///
+/// One walk over both values side by side, guided by the type table (this
+/// runs on every write, so it never looks a path up from the root).
 pub fn changed_fields(
     old: &Value,
     new: &Value,
     schema: Option<&'static TypeDef>,
     part: Part,
 ) -> (FieldSet, FieldSet) {
-    let old_set = fields_of(old, schema, part);
-    let new_set = fields_of(new, schema, part);
     let mut changed = FieldSet::new();
-    collect_changed(&new_set, &mut Vec::new(), old, new, &mut changed);
-    let removed = old_set.difference(&new_set);
+    let mut removed = FieldSet::new();
+    let empty = Map::new();
+    let old_map = old.as_object().unwrap_or(&empty);
+    let new_map = new.as_object().unwrap_or(&empty);
+    let meta_schema = crate::patch::schema::lookup("apimachinery::pkg::apis::meta::v1::ObjectMeta");
+    for (k, v) in new_map.iter().filter(|(k, _)| in_part(k, part)) {
+        let el = fieldset::field(k);
+        if k == "metadata" {
+            diff_metadata(old_map.get(k), v, meta_schema, &mut changed, &mut removed);
+        } else {
+            diff(
+                old_map.get(k),
+                v,
+                shape_of(schema, None, k),
+                changed.child(&el),
+                removed.child(&el),
+            );
+        }
+    }
+    for (k, v) in old_map.iter().filter(|(k, _)| in_part(k, part)) {
+        if !new_map.contains_key(k) {
+            let gone = if k == "metadata" {
+                walk(&metadata_view(v), FieldShape::Struct(meta_schema), Mode::Written)
+            } else {
+                walk(v, shape_of(schema, None, k), Mode::Written)
+            };
+            removed.child(&fieldset::field(k)).union(&gone);
+        }
+    }
+    changed.prune();
+    removed.prune();
     (changed, removed)
 }
 
-/// Members of `set` whose value differs between `old` and `new`. A member
-/// with children (a list item, a map) changes only by appearing; changes
-/// inside it are its children's.
-fn collect_changed(
-    set: &FieldSet,
-    prefix: &mut Vec<String>,
-    old: &Value,
+/// `metadata`, without the fields the server owns.
+fn diff_metadata(
+    old: Option<&Value>,
     new: &Value,
-    out: &mut FieldSet,
+    meta: Option<&'static TypeDef>,
+    changed: &mut FieldSet,
+    removed: &mut FieldSet,
 ) {
-    if set.member {
-        let differs = if set.children.is_empty() {
-            value_at(old, prefix) != value_at(new, prefix)
-        } else {
-            value_at(old, prefix).is_none()
-        };
-        if differs {
-            out.insert(prefix);
-        }
+    let user = |k: &String| !SERVER_METADATA.contains(&k.as_str());
+    let empty = Map::new();
+    let old_map = old.and_then(Value::as_object).unwrap_or(&empty);
+    let new_map = new.as_object().unwrap_or(&empty);
+    let el = fieldset::field("metadata");
+    for (k, v) in new_map.iter().filter(|(k, _)| user(k)) {
+        let f = fieldset::field(k);
+        diff(
+            old_map.get(k),
+            v,
+            shape_of(meta, None, k),
+            changed.child(&el).child(&f),
+            removed.child(&el).child(&f),
+        );
     }
-    for (k, c) in &set.children {
-        prefix.push(k.clone());
-        collect_changed(c, prefix, old, new, out);
-        prefix.pop();
+    for (k, v) in old_map.iter().filter(|(k, _)| user(k)) {
+        if !new_map.contains_key(k) {
+            let gone = walk(v, shape_of(meta, None, k), Mode::Written);
+            removed.child(&el).child(&fieldset::field(k)).union(&gone);
+        }
     }
 }
 
-/// The value at a field path (None if absent).
-fn value_at<'a>(obj: &'a Value, path: &[String]) -> Option<&'a Value> {
-    let mut cur = obj;
-    for el in path {
-        cur = step(cur, el)?;
+/// Compare one field's old and new values: the changed fields go to
+/// `ch`, the removed ones to `rm` (both the nodes for this field's path).
+/// The rules are those of reading both values as field sets: a member
+/// with children (a list item, a map) changes only by appearing, a leaf
+/// by its value.
+fn diff(old: Option<&Value>, new: &Value, shape: FieldShape, ch: &mut FieldSet, rm: &mut FieldSet) {
+    let leaf_changed = |ch: &mut FieldSet| {
+        if old != Some(new) {
+            ch.member = true;
+        }
+    };
+    match (new, shape) {
+        (Value::Object(m), FieldShape::Struct(_) | FieldShape::Unknown | FieldShape::Map(_)) => {
+            let is_map = matches!(shape, FieldShape::Map(_));
+            let old_obj = old.and_then(Value::as_object);
+            if m.is_empty() {
+                leaf_changed(ch);
+            } else {
+                if is_map && old.is_none() {
+                    ch.member = true;
+                }
+                // An old empty struct was a leaf; it is gone as such.
+                if !is_map && old_obj.is_some_and(Map::is_empty) {
+                    rm.member = true;
+                }
+                for (k, v) in m {
+                    let inner = match shape {
+                        FieldShape::Struct(t) => shape_of(t, None, k),
+                        FieldShape::Map(Some(t)) => FieldShape::Struct(Some(t)),
+                        FieldShape::Map(None) => FieldShape::Scalar,
+                        _ => FieldShape::Unknown,
+                    };
+                    let el = fieldset::field(k);
+                    diff(old_obj.and_then(|o| o.get(k)), v, inner, ch.child(&el), rm.child(&el));
+                }
+            }
+            if let Some(o) = old_obj {
+                for (k, ov) in o {
+                    if !m.contains_key(k) {
+                        let inner = match shape {
+                            FieldShape::Struct(t) => shape_of(t, None, k),
+                            FieldShape::Map(Some(t)) => FieldShape::Struct(Some(t)),
+                            FieldShape::Map(None) => FieldShape::Scalar,
+                            _ => FieldShape::Unknown,
+                        };
+                        rm.child(&fieldset::field(k))
+                            .union(&walk(ov, inner, Mode::Written));
+                    }
+                }
+            }
+        }
+        (Value::Array(items), FieldShape::ListMap(keys, t)) => {
+            let old_items: Vec<(Map<String, Value>, &Value)> = old
+                .and_then(Value::as_array)
+                .map(|a| a.iter().map(|i| (item_key(i, keys, t), i)).collect())
+                .unwrap_or_default();
+            if items.is_empty() {
+                leaf_changed(ch);
+            } else if old.and_then(Value::as_array).is_some_and(Vec::is_empty) {
+                rm.member = true;
+            }
+            let mut seen = Vec::with_capacity(items.len());
+            for item in items {
+                let key = item_key(item, keys, t);
+                let el = fieldset::key(&key);
+                let old_item = old_items.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+                let (ich, irm) = (ch.child(&el), rm.child(&el));
+                match item {
+                    Value::Object(fields) if !fields.is_empty() => {
+                        if old_item.is_none() {
+                            ich.member = true;
+                        }
+                        let old_fields = old_item.and_then(Value::as_object);
+                        for (k, v) in fields {
+                            let f = fieldset::field(k);
+                            diff(
+                                old_fields.and_then(|o| o.get(k)),
+                                v,
+                                shape_of(t, None, k),
+                                ich.child(&f),
+                                irm.child(&f),
+                            );
+                        }
+                        for (k, ov) in old_fields.into_iter().flatten() {
+                            if !fields.contains_key(k) {
+                                irm.child(&fieldset::field(k))
+                                    .union(&walk(ov, shape_of(t, None, k), Mode::Written));
+                            }
+                        }
+                    }
+                    _ => {
+                        if old_item != Some(item) {
+                            ich.member = true;
+                        }
+                    }
+                }
+                seen.push(key);
+            }
+            for (key, ov) in &old_items {
+                if !seen.contains(key) {
+                    let mut gone = walk(ov, FieldShape::Struct(t), Mode::Written);
+                    gone.member = true;
+                    rm.child(&fieldset::key(key)).union(&gone);
+                }
+            }
+        }
+        (Value::Array(items), FieldShape::ListSet) => {
+            let old_items = old.and_then(Value::as_array);
+            if items.is_empty() {
+                leaf_changed(ch);
+            } else if old_items.is_some_and(Vec::is_empty) {
+                rm.member = true;
+            }
+            for v in items {
+                if !old_items.is_some_and(|o| o.contains(v)) {
+                    ch.child(&fieldset::value(v)).member = true;
+                }
+            }
+            for ov in old_items.into_iter().flatten() {
+                if !items.contains(ov) {
+                    rm.child(&fieldset::value(ov)).member = true;
+                }
+            }
+        }
+        _ => {
+            leaf_changed(ch);
+            // Structure the old value had below this leaf is gone.
+            if let Some(o) = old {
+                let mut gone = walk(o, shape, Mode::Written);
+                if !gone.children.is_empty() {
+                    gone.member = false;
+                    rm.union(&gone);
+                }
+            }
+        }
     }
-    Some(cur)
 }
 
 /// Whether a list item has the key fields of a `k:` path element. A key
@@ -337,24 +500,6 @@ fn key_matches(item: &Value, keys: &Map<String, Value>) -> bool {
     keys.iter()
         .all(|(k, want)| item.get(k).is_none_or(|v| v == want))
         && keys.keys().any(|k| item.get(k).is_some())
-}
-
-fn step<'a>(v: &'a Value, el: &str) -> Option<&'a Value> {
-    if let Some(name) = el.strip_prefix("f:") {
-        return v.as_object()?.get(name);
-    }
-    if let Some(k) = el.strip_prefix("k:") {
-        let keys: Map<String, Value> = serde_json::from_str(k).ok()?;
-        return v.as_array()?.iter().find(|item| key_matches(item, &keys));
-    }
-    if let Some(val) = el.strip_prefix("v:") {
-        let want: Value = serde_json::from_str(val).ok()?;
-        return v.as_array()?.iter().find(|item| **item == want);
-    }
-    if let Some(i) = el.strip_prefix("i:") {
-        return v.as_array()?.get(i.parse::<usize>().ok()?);
-    }
-    None
 }
 
 /// Upstream's printed form of a field path: `.spec.containers[name="web"].image`.
@@ -990,5 +1135,111 @@ mod tests {
             err[0].field,
             ".spec.template.spec.containers[name=\"web\"].image"
         );
+    }
+
+    /// The first, path-by-path reading of `changed_fields`, kept as the
+    /// oracle the single-walk version is checked against.
+    fn changed_fields_by_paths(
+        old: &Value,
+        new: &Value,
+        schema: Option<&'static TypeDef>,
+        part: Part,
+    ) -> (FieldSet, FieldSet) {
+        fn collect(set: &FieldSet, prefix: &mut Vec<String>, old: &Value, new: &Value, out: &mut FieldSet) {
+            if set.member {
+                let differs = if set.children.is_empty() {
+                    value_at(old, prefix) != value_at(new, prefix)
+                } else {
+                    value_at(old, prefix).is_none()
+                };
+                if differs {
+                    out.insert(prefix);
+                }
+            }
+            for (k, c) in &set.children {
+                prefix.push(k.clone());
+                collect(c, prefix, old, new, out);
+                prefix.pop();
+            }
+        }
+        let old_set = fields_of(old, schema, part);
+        let new_set = fields_of(new, schema, part);
+        let mut changed = FieldSet::new();
+        collect(&new_set, &mut Vec::new(), old, new, &mut changed);
+        (changed, old_set.difference(&new_set))
+    }
+
+    /// The value at a field path (None if absent).
+    fn value_at<'a>(obj: &'a Value, path: &[String]) -> Option<&'a Value> {
+        let mut cur = obj;
+        for el in path {
+            cur = step(cur, el)?;
+        }
+        Some(cur)
+    }
+
+    fn step<'a>(v: &'a Value, el: &str) -> Option<&'a Value> {
+        if let Some(name) = el.strip_prefix("f:") {
+            return v.as_object()?.get(name);
+        }
+        if let Some(k) = el.strip_prefix("k:") {
+            let keys: Map<String, Value> = serde_json::from_str(k).ok()?;
+            return v.as_array()?.iter().find(|item| key_matches(item, &keys));
+        }
+        if let Some(val) = el.strip_prefix("v:") {
+            let want: Value = serde_json::from_str(val).ok()?;
+            return v.as_array()?.iter().find(|item| **item == want);
+        }
+        if let Some(i) = el.strip_prefix("i:") {
+            return v.as_array()?.get(i.parse::<usize>().ok()?);
+        }
+        None
+    }
+
+
+    #[test]
+    fn single_walk_diff_agrees_with_the_path_reading() {
+        let base = json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "d", "labels": {"app": "web", "tier": "f"}, "annotations": {"a": "1"}},
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [
+                    {"name": "web", "image": "nginx", "ports": [{"containerPort": 80, "protocol": "TCP"}],
+                     "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]},
+                    {"name": "side", "image": "busybox", "args": ["a", "b"]}
+                ], "volumes": [], "nodeSelector": {}}}}
+        });
+        let variants: Vec<Box<dyn Fn(&mut Value)>> = vec![
+            Box::new(|_| {}),
+            Box::new(|d| d["spec"]["replicas"] = json!(3)),
+            Box::new(|d| d["metadata"]["labels"]["new"] = json!("x")),
+            Box::new(|d| { d["metadata"]["labels"].as_object_mut().unwrap().remove("tier"); }),
+            Box::new(|d| { d["metadata"].as_object_mut().unwrap().remove("annotations"); }),
+            Box::new(|d| d["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx:2")),
+            Box::new(|d| d["spec"]["template"]["spec"]["containers"][0]["env"][1]["value"] = json!("3")),
+            Box::new(|d| { d["spec"]["template"]["spec"]["containers"][0]["env"].as_array_mut().unwrap().remove(0); }),
+            Box::new(|d| { d["spec"]["template"]["spec"]["containers"].as_array_mut().unwrap().remove(1); }),
+            Box::new(|d| d["spec"]["template"]["spec"]["containers"].as_array_mut().unwrap().push(json!({"name": "third", "image": "x"}))),
+            Box::new(|d| d["spec"]["template"]["spec"]["containers"][1]["args"] = json!(["c"])),
+            Box::new(|d| d["spec"]["template"]["spec"]["volumes"] = json!([{"name": "v", "emptyDir": {}}])),
+            Box::new(|d| d["spec"]["template"]["spec"]["nodeSelector"] = json!({"disk": "ssd"})),
+            Box::new(|d| d["spec"]["template"]["spec"]["containers"][0]["ports"] = json!([])),
+            Box::new(|d| { d["spec"].as_object_mut().unwrap().remove("template"); }),
+            Box::new(|d| d["spec"]["selector"] = json!({"matchLabels": {"app": "other"}})),
+            Box::new(|d| d["spec"]["strategy"] = json!({"type": "Recreate"})),
+        ];
+        let schema = schema();
+        for (i, a) in variants.iter().enumerate() {
+            for (j, b) in variants.iter().enumerate() {
+                let (mut old, mut new) = (base.clone(), base.clone());
+                a(&mut old);
+                b(&mut new);
+                assert_eq!(
+                    changed_fields(&old, &new, schema, Part::Main),
+                    changed_fields_by_paths(&old, &new, schema, Part::Main),
+                    "variants {i} -> {j}"
+                );
+            }
+        }
     }
 }

@@ -219,8 +219,7 @@ pub fn put_meta(obj: &mut Value, meta: &ObjectMeta) {
 }
 
 /// The stored bytes of an object: its JSON without resourceVersion.
-fn stored_bytes(obj: &Value) -> Result<Bytes, Status> {
-    let mut obj = obj.clone();
+fn stored_bytes(obj: &mut Value) -> Result<Bytes, Status> {
     if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
         m.remove("resourceVersion");
     }
@@ -234,6 +233,7 @@ fn written(
     info: &ResourceInfo,
     ns: &str,
     name: &str,
+    obj: &Value,
     bytes: &[u8],
     revision: i64,
 ) -> Result<CachedObject, Status> {
@@ -242,7 +242,7 @@ fn written(
     } else {
         name.to_owned()
     };
-    CachedObject::from_stored(info, &rest, bytes, revision).map_err(Status::internal)
+    Ok(CachedObject::from_value(info, &rest, obj, bytes, revision))
 }
 
 fn store_err(ctx: &Ctx, name: &str, e: StoreError) -> Status {
@@ -392,7 +392,7 @@ pub async fn create_object(
     }
     // A kind may name an object itself (LimitRanges without a name).
     let name = obj["metadata"]["name"].as_str().unwrap_or(&name).to_owned();
-    let bytes = stored_bytes(&obj)?;
+    let bytes = stored_bytes(&mut obj)?;
     let key = ctx.key(Some(&namespace), &name);
     let revision = if dry_run {
         ctx.server.cache.revision()
@@ -409,7 +409,7 @@ pub async fn create_object(
             Err(e) => return Err(store_err(ctx, &name, e)),
         }
     };
-    written(&info, &namespace, &name, &bytes, revision)
+    written(&info, &namespace, &name, &obj, &bytes, revision)
 }
 
 /// The current object, from a cache that has caught up with every write
@@ -670,6 +670,31 @@ pub async fn apply(ctx: Ctx, body: Bytes, target: Target) -> Result<Response, St
     ctx.object_response(code, &stored)
 }
 
+/// Whether two objects are the same but for `metadata.resourceVersion`.
+fn equal_but_resource_version(a: &Value, b: &Value) -> bool {
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        return a == b;
+    };
+    let meta_equal = |x: Option<&Value>, y: Option<&Value>| match (
+        x.and_then(Value::as_object),
+        y.and_then(Value::as_object),
+    ) {
+        (Some(x), Some(y)) => {
+            let rv = |(k, _): &(&String, &Value)| k.as_str() != "resourceVersion";
+            x.iter().filter(rv).eq(y.iter().filter(rv))
+        }
+        _ => x == y,
+    };
+    a.len() == b.len()
+        && a.iter().all(|(k, v)| {
+            if k == "metadata" {
+                meta_equal(Some(v), b.get(k))
+            } else {
+                b.get(k) == Some(v)
+            }
+        })
+}
+
 fn is_service(info: &ResourceInfo) -> bool {
     info.group.is_empty() && info.plural == "services"
 }
@@ -737,8 +762,13 @@ fn merge_for_update(
     target: Target,
 ) -> Result<Value, Status> {
     let mut new = new;
-    let mut old = old.clone();
-    let old_meta = take_meta(&mut old, info.kind)?;
+    // The stored object is read in place: only what is kept is copied.
+    let old_meta = match old.get("metadata") {
+        Some(m) if !m.is_null() => {
+            <ObjectMeta as serde::Deserialize>::deserialize(m).map_err(Status::internal)?
+        }
+        _ => ObjectMeta::default(),
+    };
     let mut meta = take_meta(&mut new, info.kind)?;
 
     let mut merged = match target {
@@ -894,11 +924,7 @@ pub async fn write_with_retries(
                 part(&info, target),
             );
         }
-        let mut old_plain = old.clone();
-        if let Some(m) = old_plain["metadata"].as_object_mut() {
-            m.remove("resourceVersion");
-        }
-        if new == old_plain {
+        if equal_but_resource_version(&new, &old) {
             // Nothing changed: no write, same resourceVersion (as upstream).
             return Ok((200, existing));
         }
@@ -914,12 +940,13 @@ pub async fn write_with_retries(
             && new["spec"]["finalizers"]
                 .as_array()
                 .is_none_or(|f| f.is_empty());
-        let bytes = stored_bytes(&new)?;
+        let bytes = stored_bytes(&mut new)?;
         if dry_run {
             let obj = written(
                 &info,
                 ns.as_deref().unwrap_or(""),
                 name,
+                &new,
                 &bytes,
                 existing.revision,
             )?;
@@ -939,7 +966,7 @@ pub async fn write_with_retries(
         };
         match result {
             Ok(rev) => {
-                let obj = written(&info, ns.as_deref().unwrap_or(""), name, &bytes, rev)?;
+                let obj = written(&info, ns.as_deref().unwrap_or(""), name, &new, &bytes, rev)?;
                 return Ok((200, Arc::new(obj)));
             }
             Err(StoreError::Conflict { current, .. }) => {
@@ -1217,12 +1244,13 @@ pub async fn delete_object(
         if !changed {
             return Ok((false, existing));
         }
-        let bytes = stored_bytes(&obj)?;
+        let bytes = stored_bytes(&mut obj)?;
         if opts.dry_run {
             let o = written(
                 &info,
                 ns.as_deref().unwrap_or(""),
                 name,
+                &obj,
                 &bytes,
                 existing.revision,
             )?;
@@ -1235,7 +1263,7 @@ pub async fn delete_object(
             .await
         {
             Ok(rev) => {
-                let o = written(&info, ns.as_deref().unwrap_or(""), name, &bytes, rev)?;
+                let o = written(&info, ns.as_deref().unwrap_or(""), name, &obj, &bytes, rev)?;
                 return Ok((false, Arc::new(o)));
             }
             Err(StoreError::Conflict { current, .. }) => {
