@@ -130,9 +130,27 @@ impl Allocations {
         }
         let mut recent = self.recent.lock();
         let now = Instant::now();
-        recent.ips.retain(|_, t| now.duration_since(*t) < RECENT);
-        recent.ports.retain(|_, t| now.duration_since(*t) < RECENT);
-        let (used_ips, used_ports) = in_use(server, &me);
+        let stored = in_use(server);
+        // What the cache shows stored needs no memory of ours (and is
+        // freed by the Service's deletion).
+        recent
+            .ips
+            .retain(|ip, t| now.duration_since(*t) < RECENT && !stored.ips.contains_key(ip));
+        recent
+            .ports
+            .retain(|p, t| now.duration_since(*t) < RECENT && !stored.ports.contains_key(p));
+        let used_ips: HashSet<u32> = stored
+            .ips
+            .iter()
+            .filter(|(_, owner)| **owner != me)
+            .map(|(ip, _)| *ip)
+            .collect();
+        let used_ports: HashSet<u16> = stored
+            .ports
+            .iter()
+            .filter(|(_, owner)| **owner != me)
+            .map(|(p, _)| *p)
+            .collect();
         let old_ip = old
             .and_then(|o| o["spec"]["clusterIP"].as_str())
             .unwrap_or("");
@@ -276,39 +294,42 @@ fn port_error(errors: &mut Errors, i: usize, port: i64, why: &str) {
     );
 }
 
-/// Cluster IPs and node ports held by stored Services other than `me`.
-fn in_use(server: &ApiServer, me: &(String, String)) -> (HashSet<u32>, HashSet<u16>) {
-    let mut ips = HashSet::new();
-    let mut ports = HashSet::new();
+/// Cluster IPs and node ports of the stored Services, with their owners.
+#[derive(Default)]
+struct Stored {
+    ips: HashMap<u32, (String, String)>,
+    ports: HashMap<u16, (String, String)>,
+}
+
+fn in_use(server: &ApiServer) -> Stored {
+    let mut stored = Stored::default();
     let Some(cache) = server
         .registry
         .get()
         .resource("", "services")
         .and_then(|r| server.cache.resource(r.info()))
     else {
-        return (ips, ports);
+        return stored;
     };
     let (objects, _, _) = cache.list(&Filter::default(), None, 0);
     for o in objects {
         let Ok(v) = o.value() else { continue };
-        let meta = &v["metadata"];
-        if meta["namespace"].as_str() == Some(me.0.as_str())
-            && meta["name"].as_str() == Some(me.1.as_str())
-        {
-            continue;
-        }
+        let owner = (
+            v["metadata"]["namespace"].as_str().unwrap_or("").to_owned(),
+            v["metadata"]["name"].as_str().unwrap_or("").to_owned(),
+        );
         for ip in v["spec"]["clusterIPs"].as_array().into_iter().flatten() {
             if let Some(ip) = ip.as_str().and_then(|s| s.parse::<Ipv4Addr>().ok()) {
-                ips.insert(u32::from(ip));
+                stored.ips.insert(u32::from(ip), owner.clone());
             }
         }
         for p in v["spec"]["ports"].as_array().into_iter().flatten() {
             if let Some(n) = p["nodePort"].as_u64() {
-                ports.insert(n as u16);
+                stored.ports.insert(n as u16, owner.clone());
             }
         }
     }
-    (ips, ports)
+    stored
 }
 
 /// A free cluster IP, chosen at random above the band upstream keeps for

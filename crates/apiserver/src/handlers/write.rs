@@ -376,6 +376,9 @@ pub async fn create_object(
     }
     let mut obj = ctx.served.resource.kind.admit(obj, Operation::Create)?;
     if is_service(&info) {
+        // Addresses in use are read from the cache: let it catch up with
+        // every write acknowledged so far (a deletion frees an address).
+        ctx.server.cache.sync().await?;
         ctx.server
             .service_addresses
             .allocate(&ctx.server, &mut obj, None, !dry_run)?;

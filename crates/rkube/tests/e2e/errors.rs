@@ -130,4 +130,62 @@ fn malformed_requests(backend: Backend) {
     );
 }
 
-both_backends!(not_found_conflict_and_invalid, malformed_requests);
+/// Cluster IPs and node ports are allocated once: a taken or out-of-range
+/// request is 422 worded as upstream, and a deleted Service frees its
+/// address.
+fn service_address_allocation(backend: Backend) {
+    let s = server(backend);
+    let svc = |name: &str, extra: &str| {
+        format!(
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n{extra}  selector:\n    app: web\n  ports:\n  - port: 80\n"
+        )
+    };
+    let file = manifest(&s, "a.yaml", &svc("a", "  clusterIP: 10.96.0.50\n"));
+    s.kubectl(&["create", "-f", &file]).ok();
+    let file = manifest(&s, "b.yaml", &svc("b", "  clusterIP: 10.96.0.50\n"));
+    let err = s.kubectl(&["create", "-f", &file]).err();
+    assert!(
+        err.contains(
+            r#"The Service "b" is invalid: spec.clusterIPs: Invalid value: []string{"10.96.0.50"}: failed to allocate IP 10.96.0.50: provided IP is already allocated"#
+        ),
+        "{err}"
+    );
+    let file = manifest(&s, "c.yaml", &svc("c", "  clusterIP: 192.168.0.1\n"));
+    let err = s.kubectl(&["create", "-f", &file]).err();
+    assert!(
+        err.contains("failed to allocate IP 192.168.0.1: the provided IP (192.168.0.1) is not in the valid range. The range of valid IPs is 10.96.0.0/12"),
+        "{err}"
+    );
+    // Node ports: allocated in range when not asked for; a taken or
+    // out-of-range one is refused.
+    let np = |name: &str, port: &str| {
+        format!(
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n  type: NodePort\n  selector:\n    app: web\n  ports:\n  - port: 80\n{port}"
+        )
+    };
+    let file = manifest(&s, "n1.yaml", &np("n1", "    nodePort: 30080\n"));
+    s.kubectl(&["create", "-f", &file]).ok();
+    let file = manifest(&s, "n2.yaml", &np("n2", "    nodePort: 30080\n"));
+    let err = s.kubectl(&["create", "-f", &file]).err();
+    assert!(
+        err.contains(r#"The Service "n2" is invalid: spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated"#),
+        "{err}"
+    );
+    let file = manifest(&s, "n3.yaml", &np("n3", ""));
+    s.kubectl(&["create", "-f", &file]).ok();
+    let port = s
+        .kubectl(&["get", "svc", "n3", "-o", "jsonpath={.spec.ports[0].nodePort}"])
+        .ok();
+    let port: u16 = port.trim().parse().expect("a node port");
+    assert!((30000..=32767).contains(&port) && port != 30080, "{port}");
+    // Freed by deletion: the address can be taken again.
+    s.kubectl(&["delete", "svc", "a"]).ok();
+    let file = manifest(&s, "b.yaml", &svc("b", "  clusterIP: 10.96.0.50\n"));
+    s.kubectl(&["create", "-f", &file]).ok();
+}
+
+both_backends!(
+    not_found_conflict_and_invalid,
+    malformed_requests,
+    service_address_allocation
+);
