@@ -1,6 +1,8 @@
 //! Patches: JSON patch (RFC 6902), JSON merge patch (RFC 7386) and
 //! Kubernetes' strategic merge patch, over JSON values.
 
+#[cfg(test)]
+mod proptests;
 pub mod schema;
 mod schema_table;
 pub mod strategic;
