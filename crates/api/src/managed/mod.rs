@@ -313,7 +313,11 @@ pub fn changed_fields(
     for (k, v) in old_map.iter().filter(|(k, _)| in_part(k, part)) {
         if !new_map.contains_key(k) {
             let gone = if k == "metadata" {
-                walk(&metadata_view(v), FieldShape::Struct(meta_schema), Mode::Written)
+                walk(
+                    &metadata_view(v),
+                    FieldShape::Struct(meta_schema),
+                    Mode::Written,
+                )
             } else {
                 walk(v, shape_of(schema, None, k), Mode::Written)
             };
@@ -389,7 +393,13 @@ fn diff(old: Option<&Value>, new: &Value, shape: FieldShape, ch: &mut FieldSet, 
                         _ => FieldShape::Unknown,
                     };
                     let el = fieldset::field(k);
-                    diff(old_obj.and_then(|o| o.get(k)), v, inner, ch.child(&el), rm.child(&el));
+                    diff(
+                        old_obj.and_then(|o| o.get(k)),
+                        v,
+                        inner,
+                        ch.child(&el),
+                        rm.child(&el),
+                    );
                 }
             }
             if let Some(o) = old_obj {
@@ -441,8 +451,11 @@ fn diff(old: Option<&Value>, new: &Value, shape: FieldShape, ch: &mut FieldSet, 
                         }
                         for (k, ov) in old_fields.into_iter().flatten() {
                             if !fields.contains_key(k) {
-                                irm.child(&fieldset::field(k))
-                                    .union(&walk(ov, shape_of(t, None, k), Mode::Written));
+                                irm.child(&fieldset::field(k)).union(&walk(
+                                    ov,
+                                    shape_of(t, None, k),
+                                    Mode::Written,
+                                ));
                             }
                         }
                     }
@@ -1145,7 +1158,13 @@ mod tests {
         schema: Option<&'static TypeDef>,
         part: Part,
     ) -> (FieldSet, FieldSet) {
-        fn collect(set: &FieldSet, prefix: &mut Vec<String>, old: &Value, new: &Value, out: &mut FieldSet) {
+        fn collect(
+            set: &FieldSet,
+            prefix: &mut Vec<String>,
+            old: &Value,
+            new: &Value,
+            out: &mut FieldSet,
+        ) {
             if set.member {
                 let differs = if set.children.is_empty() {
                     value_at(old, prefix) != value_at(new, prefix)
@@ -1196,7 +1215,6 @@ mod tests {
         None
     }
 
-
     #[test]
     fn single_walk_diff_agrees_with_the_path_reading() {
         let base = json!({
@@ -1209,22 +1227,53 @@ mod tests {
                     {"name": "side", "image": "busybox", "args": ["a", "b"]}
                 ], "volumes": [], "nodeSelector": {}}}}
         });
-        let variants: Vec<Box<dyn Fn(&mut Value)>> = vec![
+        type Edit = Box<dyn Fn(&mut Value)>;
+        let variants: Vec<Edit> = vec![
             Box::new(|_| {}),
             Box::new(|d| d["spec"]["replicas"] = json!(3)),
             Box::new(|d| d["metadata"]["labels"]["new"] = json!("x")),
-            Box::new(|d| { d["metadata"]["labels"].as_object_mut().unwrap().remove("tier"); }),
-            Box::new(|d| { d["metadata"].as_object_mut().unwrap().remove("annotations"); }),
-            Box::new(|d| d["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx:2")),
-            Box::new(|d| d["spec"]["template"]["spec"]["containers"][0]["env"][1]["value"] = json!("3")),
-            Box::new(|d| { d["spec"]["template"]["spec"]["containers"][0]["env"].as_array_mut().unwrap().remove(0); }),
-            Box::new(|d| { d["spec"]["template"]["spec"]["containers"].as_array_mut().unwrap().remove(1); }),
-            Box::new(|d| d["spec"]["template"]["spec"]["containers"].as_array_mut().unwrap().push(json!({"name": "third", "image": "x"}))),
+            Box::new(|d| {
+                d["metadata"]["labels"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("tier");
+            }),
+            Box::new(|d| {
+                d["metadata"].as_object_mut().unwrap().remove("annotations");
+            }),
+            Box::new(|d| {
+                d["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx:2")
+            }),
+            Box::new(|d| {
+                d["spec"]["template"]["spec"]["containers"][0]["env"][1]["value"] = json!("3")
+            }),
+            Box::new(|d| {
+                d["spec"]["template"]["spec"]["containers"][0]["env"]
+                    .as_array_mut()
+                    .unwrap()
+                    .remove(0);
+            }),
+            Box::new(|d| {
+                d["spec"]["template"]["spec"]["containers"]
+                    .as_array_mut()
+                    .unwrap()
+                    .remove(1);
+            }),
+            Box::new(|d| {
+                d["spec"]["template"]["spec"]["containers"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"name": "third", "image": "x"}))
+            }),
             Box::new(|d| d["spec"]["template"]["spec"]["containers"][1]["args"] = json!(["c"])),
-            Box::new(|d| d["spec"]["template"]["spec"]["volumes"] = json!([{"name": "v", "emptyDir": {}}])),
+            Box::new(|d| {
+                d["spec"]["template"]["spec"]["volumes"] = json!([{"name": "v", "emptyDir": {}}])
+            }),
             Box::new(|d| d["spec"]["template"]["spec"]["nodeSelector"] = json!({"disk": "ssd"})),
             Box::new(|d| d["spec"]["template"]["spec"]["containers"][0]["ports"] = json!([])),
-            Box::new(|d| { d["spec"].as_object_mut().unwrap().remove("template"); }),
+            Box::new(|d| {
+                d["spec"].as_object_mut().unwrap().remove("template");
+            }),
             Box::new(|d| d["spec"]["selector"] = json!({"matchLabels": {"app": "other"}})),
             Box::new(|d| d["spec"]["strategy"] = json!({"type": "Recreate"})),
         ];

@@ -174,7 +174,13 @@ fn service_address_allocation(backend: Backend) {
     let file = manifest(&s, "n3.yaml", &np("n3", ""));
     s.kubectl(&["create", "-f", &file]).ok();
     let port = s
-        .kubectl(&["get", "svc", "n3", "-o", "jsonpath={.spec.ports[0].nodePort}"])
+        .kubectl(&[
+            "get",
+            "svc",
+            "n3",
+            "-o",
+            "jsonpath={.spec.ports[0].nodePort}",
+        ])
         .ok();
     let port: u16 = port.trim().parse().expect("a node port");
     assert!((30000..=32767).contains(&port) && port != 30080, "{port}");
