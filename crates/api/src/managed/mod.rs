@@ -539,72 +539,48 @@ pub fn path_string(path: &[String]) -> String {
 /// merge): maps and structs key by key, keyed lists by key, sets by value,
 /// atomic values replaced.
 pub fn merge(live: &Value, applied: &Value, schema: Option<&'static TypeDef>) -> Value {
-    merge_value(live, applied, FieldShape::Struct(schema))
+    let mut out = live.clone();
+    merge_into(&mut out, applied, FieldShape::Struct(schema));
+    out
 }
 
-fn merge_value(live: &Value, applied: &Value, shape: FieldShape) -> Value {
-    match (live, applied, shape) {
-        (_, Value::Null, _) => live.clone(),
-        (Value::Object(l), Value::Object(a), FieldShape::Struct(t)) => {
-            let mut out = l.clone();
+/// Merge `applied` into `live` in place.
+fn merge_into(live: &mut Value, applied: &Value, shape: FieldShape) {
+    match (&mut *live, applied, shape) {
+        (_, Value::Null, _) => {}
+        (Value::Object(l), Value::Object(a), FieldShape::Struct(_) | FieldShape::Unknown | FieldShape::Map(_)) => {
             for (k, av) in a {
-                let merged = match l.get(k) {
-                    Some(lv) => merge_value(lv, av, shape_of(t, None, k)),
-                    None => strip_nulls(av),
+                let inner = match shape {
+                    FieldShape::Struct(t) => shape_of(t, None, k),
+                    FieldShape::Map(Some(t)) => FieldShape::Struct(Some(t)),
+                    FieldShape::Map(None) => FieldShape::Scalar,
+                    _ => FieldShape::Unknown,
                 };
-                out.insert(k.clone(), merged);
+                match l.get_mut(k) {
+                    Some(lv) => merge_into(lv, av, inner),
+                    None => {
+                        l.insert(k.clone(), strip_nulls(av));
+                    }
+                }
             }
-            Value::Object(out)
-        }
-        (Value::Object(l), Value::Object(a), FieldShape::Unknown) => {
-            let mut out = l.clone();
-            for (k, av) in a {
-                let merged = match l.get(k) {
-                    Some(lv) => merge_value(lv, av, FieldShape::Unknown),
-                    None => strip_nulls(av),
-                };
-                out.insert(k.clone(), merged);
-            }
-            Value::Object(out)
-        }
-        (Value::Object(l), Value::Object(a), FieldShape::Map(t)) => {
-            let mut out = l.clone();
-            for (k, av) in a {
-                let inner = match t {
-                    Some(t) => FieldShape::Struct(Some(t)),
-                    None => FieldShape::Scalar,
-                };
-                let merged = match l.get(k) {
-                    Some(lv) => merge_value(lv, av, inner),
-                    None => strip_nulls(av),
-                };
-                out.insert(k.clone(), merged);
-            }
-            Value::Object(out)
         }
         (Value::Array(l), Value::Array(a), FieldShape::ListMap(keys, t)) => {
-            let mut out = l.clone();
             for item in a {
                 let k = item_key(item, keys, t);
-                match out.iter_mut().find(|o| item_key(o, keys, t) == k) {
-                    Some(existing) => {
-                        *existing = merge_value(existing, item, FieldShape::Struct(t))
-                    }
-                    None => out.push(strip_nulls(item)),
+                match l.iter_mut().find(|o| item_key(o, keys, t) == k) {
+                    Some(existing) => merge_into(existing, item, FieldShape::Struct(t)),
+                    None => l.push(strip_nulls(item)),
                 }
             }
-            Value::Array(out)
         }
         (Value::Array(l), Value::Array(a), FieldShape::ListSet) => {
-            let mut out = l.clone();
             for item in a {
-                if !out.contains(item) {
-                    out.push(item.clone());
+                if !l.contains(item) {
+                    l.push(item.clone());
                 }
             }
-            Value::Array(out)
         }
-        _ => strip_nulls(applied),
+        _ => *live = strip_nulls(applied),
     }
 }
 

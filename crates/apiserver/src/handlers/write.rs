@@ -573,8 +573,12 @@ pub async fn apply(ctx: Ctx, body: Bytes, target: Target) -> Result<Response, St
         ));
     }
     let force = ctx.query.flag("force");
-    let mut applied: Value = serde_yaml::from_slice(&body)
-        .map_err(|e| Status::bad_request(format!("error decoding YAML: {e}")))?;
+    // Clients mostly send JSON (a subset of YAML): read it as such first.
+    let mut applied: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(_) => serde_yaml::from_slice(&body)
+            .map_err(|e| Status::bad_request(format!("error decoding YAML: {e}")))?,
+    };
     if !applied.is_object() {
         return Err(Status::bad_request(
             "error decoding YAML: the apply configuration must be an object",
@@ -904,8 +908,12 @@ pub async fn write_with_retries(
         if is_service(&info) {
             crate::services::keep_allocated(&mut merged, &old);
         }
+        // A binding (All) sets spec.nodeName, which pod updates may not
+        // change: like upstream's binding storage, skip update validation.
+        let unvalidated = (target == Target::All).then(|| merged.clone());
         let op = match target {
-            Target::Main | Target::All => Operation::Update(&old),
+            Target::Main => Operation::Update(&old),
+            Target::All => Operation::UpdateSubresource(unvalidated.as_ref().unwrap_or(&old)),
             Target::Status | Target::Finalize => Operation::UpdateSubresource(&old),
         };
         let mut new = ctx.served.resource.kind.admit(merged, op)?;
