@@ -95,6 +95,9 @@ struct Version {
 pub struct CustomKind {
     info: ResourceInfo,
     storage: Version,
+    /// Each served version's `openAPIV3Schema`, as published in
+    /// `/openapi/v3` (`None`: the version has no schema).
+    openapi: HashMap<String, Option<Value>>,
 }
 
 /// Kubernetes' version order: GA before beta before alpha, higher
@@ -231,9 +234,23 @@ impl CustomKind {
                 ),
             )
         };
+        let openapi = spec
+            .versions
+            .iter()
+            .filter(|v| v.served)
+            .map(|v| {
+                let schema = v
+                    .schema
+                    .as_ref()
+                    .and_then(|s| s.open_api_v3_schema.as_ref())
+                    .and_then(|s| serde_json::to_value(s).ok());
+                (v.name.clone(), schema)
+            })
+            .collect();
         let kind = CustomKind {
             info,
             storage: version_def(storage)?,
+            openapi,
         };
         let resource = Arc::new(Resource {
             kind: Box::new(kind),
@@ -279,6 +296,44 @@ impl CustomKind {
 impl Kind for CustomKind {
     fn info(&self) -> &ResourceInfo {
         &self.info
+    }
+
+    /// The version's schema, with `apiVersion`, `kind` and `metadata` as
+    /// upstream publishes them for custom resources.
+    fn openapi_schema(
+        &self,
+        group: &str,
+        version: &str,
+        generator: &mut k8s_openapi::schemars::SchemaGenerator,
+    ) -> Option<k8s_openapi::schemars::Schema> {
+        if group != self.info.group {
+            return None;
+        }
+        let mut schema = match self.openapi.get(version)? {
+            Some(s) => s.clone(),
+            None => {
+                serde_json::json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true})
+            }
+        };
+        let obj = schema.as_object_mut()?;
+        let props = obj
+            .entry("properties")
+            .or_insert_with(|| Value::Object(Default::default()));
+        let props = props.as_object_mut()?;
+        props.insert(
+            "apiVersion".into(),
+            serde_json::json!({"type": "string", "description": "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources"}),
+        );
+        props.insert(
+            "kind".into(),
+            serde_json::json!({"type": "string", "description": "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds"}),
+        );
+        let meta = generator.subschema_for::<ObjectMeta>();
+        props.insert(
+            "metadata".into(),
+            serde_json::json!({"allOf": [serde_json::to_value(meta).ok()?], "description": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"}),
+        );
+        k8s_openapi::schemars::Schema::try_from(schema).ok()
     }
 
     fn admit(&self, mut obj: Value, _op: Operation<'_>) -> Result<Value, Status> {

@@ -334,7 +334,53 @@ fn a_schema_that_is_not_structural_is_refused(backend: Backend) {
     );
 }
 
+/// A definition's schema is published in `/openapi/v3`: `kubectl explain`
+/// reads it, and kubectl validates custom resources against it by default
+/// (an unknown field is refused before anything reaches the server).
+fn the_schema_is_published_for_explain_and_validation(backend: Backend) {
+    let s = server(backend);
+    create(&s, CRD);
+    let started = Instant::now();
+    let explained = loop {
+        let out = s.kubectl(&["explain", "crontab.spec.replicas"]);
+        if out.status.success() {
+            break out.stdout_str();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "explain failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        explained.contains("GROUP:      stable.example.com"),
+        "{explained}"
+    );
+    assert!(explained.contains("KIND:       CronTab"), "{explained}");
+    assert!(
+        explained.contains("FIELD: replicas <integer>"),
+        "{explained}"
+    );
+    let explained = s.kubectl(&["explain", "crontab.metadata.labels"]).ok();
+    assert!(
+        explained.contains("labels\t<map[string]string>")
+            || explained.contains("FIELD: labels <map[string]string>"),
+        "{explained}"
+    );
+    // Validation by kubectl itself (no --validate=false).
+    let err = s.kubectl_with(&["create", "-f", "-"], Some(CT), &[]).err();
+    assert!(err.contains(r#"unknown field "spec.notInSchema""#), "{err}");
+    let ok = CT.replace("  notInSchema: dropped\n", "");
+    let out = s.kubectl_with(&["create", "-f", "-"], Some(&ok), &[]).ok();
+    assert!(
+        out.contains("crontab.stable.example.com/nightly created"),
+        "{out}"
+    );
+}
+
 both_backends!(
+    the_schema_is_published_for_explain_and_validation,
     a_definition_serves_its_kind,
     custom_resources_are_watched,
     deleting_the_definition_deletes_its_objects,
