@@ -25,6 +25,10 @@ enum Command {
     /// Run the control plane: the Kubernetes API server on an embedded or
     /// etcd store.
     Server(ServerArgs),
+    /// Simulate nodes (like kwok): register them, keep them Ready with
+    /// Lease heartbeats, and play the node agent for the pods bound to
+    /// them. Stopping it leaves the nodes registered.
+    Sim(rkube_sim::SimArgs),
 }
 
 #[derive(clap::Args)]
@@ -55,6 +59,7 @@ fn main() -> Result<()> {
         .build()?;
     match cli.command {
         Command::Server(args) => runtime.block_on(server(args)),
+        Command::Sim(args) => runtime.block_on(sim(args)),
     }
 }
 
@@ -80,6 +85,25 @@ async fn server(args: ServerArgs) -> Result<()> {
     eprintln!("shutting down");
     running.shutdown().await;
     Ok(())
+}
+
+async fn sim(args: rkube_sim::SimArgs) -> Result<()> {
+    let started = std::time::Instant::now();
+    let sim = rkube_sim::start(args.into()).await?;
+    println!(
+        "rkube sim: {} nodes ready in {} ms ({} .. {})",
+        sim.nodes().len(),
+        started.elapsed().as_millis(),
+        sim.nodes().first().map_or("-", String::as_str),
+        sim.nodes().last().map_or("-", String::as_str),
+    );
+    tokio::select! {
+        r = sim.wait() => r,
+        _ = wait_for_signal() => {
+            eprintln!("rkube sim: stopping (the nodes stay registered)");
+            Ok(())
+        }
+    }
 }
 
 async fn wait_for_signal() {

@@ -18,6 +18,7 @@ mod lifecycle;
 mod openapi;
 mod python_client;
 mod seed;
+mod sim;
 mod smp;
 
 use std::path::PathBuf;
