@@ -295,14 +295,24 @@ impl ResourceCache {
     }
 
     /// Apply one store event and fan it out.
-    fn apply(&self, kind: EventKind, rest: &str, value: &[u8], revision: i64) {
+    fn apply(
+        &self,
+        kind: EventKind,
+        rest: &str,
+        value: &[u8],
+        revision: i64,
+        prepared: Option<Arc<CachedObject>>,
+    ) {
         let info = self.info();
-        let object = match CachedObject::from_stored(info, rest, value, revision) {
-            Ok(o) => Arc::new(o),
-            Err(e) => {
-                tracing::error!(key = %format!("{}{rest}", self.prefix), error = %e, "skipping undecodable stored object");
-                return;
-            }
+        let object = match prepared {
+            Some(o) => o,
+            None => match CachedObject::from_stored(info, rest, value, revision) {
+                Ok(o) => Arc::new(o),
+                Err(e) => {
+                    tracing::error!(key = %format!("{}{rest}", self.prefix), error = %e, "skipping undecodable stored object");
+                    return;
+                }
+            },
         };
         let mut inner = self.inner.write();
         let (kind, prev) = match kind {
@@ -425,8 +435,16 @@ pub struct WatchCache {
     /// The highest revision the store reported progress to (a hint; see
     /// `follow`).
     progress: std::sync::atomic::AtomicI64,
+    /// Objects this server just wrote, by store key and revision, built by
+    /// the writer from the value it had parsed: their store events use them
+    /// instead of decoding the stored bytes a second time.
+    written: parking_lot::Mutex<HashMap<(String, i64), Arc<CachedObject>>>,
     metrics: Arc<Metrics>,
 }
+
+/// At most this many written objects wait for their events (a bound in
+/// case events are never seen, e.g. across a re-list).
+const WRITTEN_CAPACITY: usize = 4096;
 
 /// Split a store key into its kind prefix and the rest.
 fn split_key(key: &str) -> Option<(&str, &str)> {
@@ -450,6 +468,7 @@ impl WatchCache {
             applying: parking_lot::Mutex::new(()),
             hook: std::sync::OnceLock::new(),
             progress: std::sync::atomic::AtomicI64::new(0),
+            written: Default::default(),
             metrics,
         });
         for resource in registry.resources() {
@@ -683,10 +702,22 @@ impl WatchCache {
     /// revision, atomically with respect to [`add_resource`](Self::add_resource).
     fn apply_event(&self, e: &rkube_store::Event) {
         let _applying = self.applying.lock();
+        let prepared = {
+            let mut written = self.written.lock();
+            if written.is_empty() {
+                None
+            } else {
+                let found = written.remove(&(e.kv.key.clone(), e.kv.mod_revision));
+                // Events come in revision order: older entries are stale.
+                written.retain(|(_, rev), _| *rev > e.kv.mod_revision);
+                found
+            }
+        };
         if let Some((prefix, rest)) = split_key(&e.kv.key) {
             let cache = self.caches.read().get(prefix).cloned();
             if let Some(cache) = cache {
-                cache.apply(e.kind, rest, &e.kv.value, e.kv.mod_revision);
+                let prepared = prepared.filter(|_| e.kind != EventKind::Deleted);
+                cache.apply(e.kind, rest, &e.kv.value, e.kv.mod_revision, prepared);
             }
         }
         self.revision.send_if_modified(|r| {
@@ -694,6 +725,16 @@ impl WatchCache {
             *r = (*r).max(e.kv.mod_revision);
             advanced
         });
+    }
+
+    /// Hand over an object this server wrote at `revision` under the store
+    /// key `key`, so its event need not decode it again.
+    pub fn remember_written(&self, key: &str, object: Arc<CachedObject>) {
+        let mut written = self.written.lock();
+        if written.len() >= WRITTEN_CAPACITY {
+            written.clear();
+        }
+        written.insert((key.to_owned(), object.revision), object);
     }
 
     /// Call `hook` (once per event, in order, before later events are

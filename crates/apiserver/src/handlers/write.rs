@@ -312,7 +312,7 @@ pub async fn create_object(
     mut obj: Value,
     dry_run: bool,
     ownership: Ownership,
-) -> Result<CachedObject, Status> {
+) -> Result<Arc<CachedObject>, Status> {
     let info = *ctx.info();
     check_type(ctx, &mut obj)?;
     let mut obj = ctx.served.to_storage(obj)?;
@@ -412,7 +412,11 @@ pub async fn create_object(
             Err(e) => return Err(store_err(ctx, &name, e)),
         }
     };
-    written(&info, &namespace, &name, &obj, &bytes, revision)
+    let object = Arc::new(written(&info, &namespace, &name, &obj, &bytes, revision)?);
+    if !dry_run {
+        ctx.server.cache.remember_written(&key, object.clone());
+    }
+    Ok(object)
 }
 
 /// The current object, from a cache that has caught up with every write
@@ -977,8 +981,18 @@ pub async fn write_with_retries(
         };
         match result {
             Ok(rev) => {
-                let obj = written(&info, ns.as_deref().unwrap_or(""), name, &new, &bytes, rev)?;
-                return Ok((200, Arc::new(obj)));
+                let obj = Arc::new(written(
+                    &info,
+                    ns.as_deref().unwrap_or(""),
+                    name,
+                    &new,
+                    &bytes,
+                    rev,
+                )?);
+                if !finalizers_done {
+                    ctx.server.cache.remember_written(&key, obj.clone());
+                }
+                return Ok((200, obj));
             }
             Err(StoreError::Conflict { current, .. }) => {
                 if !asserted_rv.is_empty() {
