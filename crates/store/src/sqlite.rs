@@ -370,11 +370,16 @@ impl Store for SqliteStore {
             };
             let mut stmt = tx
                 .prepare_cached(
-                    "SELECT kv.key, kv.value, kv.created, kv.rev FROM kv
-                     JOIN (SELECT MAX(rev) AS mrev FROM kv
-                           WHERE key >= ?1 AND key < ?2 AND rev <= ?3 GROUP BY key) m
-                       ON kv.rev = m.mrev
-                     WHERE kv.deleted = 0 ORDER BY kv.key LIMIT ?4",
+                    // Walk the (key, rev) index in key order and keep each
+                    // key's last version at the revision: a page stops
+                    // after `limit` keys instead of grouping the whole
+                    // range first (which made every page of a big list
+                    // cost as much as the whole list).
+                    "SELECT k.key, k.value, k.created, k.rev FROM kv AS k INDEXED BY kv_key_rev
+                     WHERE k.key >= ?1 AND k.key < ?2 AND k.rev <= ?3
+                       AND k.rev = (SELECT MAX(rev) FROM kv WHERE key = k.key AND rev <= ?3)
+                       AND k.deleted = 0
+                     ORDER BY k.key LIMIT ?4",
                 )
                 .map_err(backend_err)?;
             let mut kvs: Vec<KeyValue> = stmt
