@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 /// mimalloc: the server allocates and frees many small JSON values per
@@ -43,6 +43,14 @@ struct ServerArgs {
     /// `etcd://HOST:PORT[,HOST:PORT...]`.
     #[arg(long)]
     datastore: Option<String>,
+    /// Do not run the scheduler in this process (pods then wait for
+    /// another scheduler, or for `spec.nodeName`).
+    #[arg(long)]
+    disable_scheduler: bool,
+    /// A `KubeSchedulerConfiguration` (kubescheduler.config.k8s.io/v1)
+    /// YAML file: the scheduler's profiles, plugins and weights, backoff.
+    #[arg(long, value_name = "FILE")]
+    scheduler_config: Option<PathBuf>,
 }
 
 fn main() -> Result<()> {
@@ -65,6 +73,15 @@ fn main() -> Result<()> {
 
 async fn server(args: ServerArgs) -> Result<()> {
     let started = std::time::Instant::now();
+    let scheduler_config = match &args.scheduler_config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            rkube_scheduler::parse_config(&text)
+                .with_context(|| format!("scheduler configuration {}", path.display()))?
+        }
+        None => rkube_scheduler::SchedulerConfig::default(),
+    };
     let datastore = args
         .datastore
         .unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("state.db").display()));
@@ -81,8 +98,19 @@ async fn server(args: ServerArgs) -> Result<()> {
         running.kubeconfig.display(),
         running.kubeconfig.display(),
     );
+    let scheduler = if args.disable_scheduler {
+        None
+    } else {
+        let client = rkube_scheduler::client_from_kubeconfig(&running.kubeconfig).await?;
+        Some(rkube_scheduler::start(client, scheduler_config)?)
+    };
     wait_for_signal().await;
     eprintln!("shutting down");
+    if let Some(scheduler) = scheduler
+        && let Err(e) = scheduler.shutdown().await
+    {
+        eprintln!("scheduler: {e:#}");
+    }
     running.shutdown().await;
     Ok(())
 }

@@ -1,7 +1,12 @@
-//! rkube's scheduler logic: where should a pod run, and why. Pure
-//! functions and data structures, no IO: the server side feeds a
-//! [`Snapshot`] from its informers, runs [`Framework::schedule`] for each
-//! pending pod, and binds, evicts or reports what it returns.
+//! rkube's scheduler: where should a pod run, and why.
+//!
+//! Almost all of it is pure functions and data structures, no IO: a
+//! [`Snapshot`] of the cluster, [`Framework::schedule`] for one pending
+//! pod, and the [`SchedulingQueue`] that says which pod to try next and
+//! when to retry one that did not fit. The one module that does IO is
+//! [`runner`]: a kube-rs client that watches the cluster, feeds the
+//! snapshot and the queue, runs the cycles, and binds, evicts or reports
+//! what they return. `rkube server` starts it ([`runner::start`]).
 //!
 //! It follows kube-scheduler's framework: PreFilter → Filter (with
 //! adaptive node sampling) → PostFilter (preemption) → PreScore → Score →
@@ -18,6 +23,9 @@
 //! | [`plugins`] | one folder per plugin (NodeResourcesFit, TaintToleration, InterPodAffinity, PodTopologySpread, ...) and the registry |
 //! | [`preemption`] | DefaultPreemption: victims, PDBs, candidate choice |
 //! | [`config`] | `KubeSchedulerConfiguration` (v1) → [`Profile`]s; upstream's default profile |
+//! | [`queue`] | [`SchedulingQueue`]: activeQ by priority, backoff, unschedulable pods moved back by [`ClusterEvent`]s |
+//! | [`priority`] | [`PriorityClasses`]: `priorityClassName` → priority, the global default |
+//! | [`runner`] | **the IO**: watches, the scheduling loop, bindings, status, events ([`runner::start`]) |
 //! | [`resource`] | quantities (`100m`, `1Gi`) and pod requests (init containers, sidecars, overhead) |
 //! | [`labels`] | label selectors and node selectors (In/NotIn/Exists/DoesNotExist/Gt/Lt, matchFields) |
 //!
@@ -53,7 +61,10 @@ pub mod labels;
 pub mod plugins;
 pub mod pod_info;
 pub mod preemption;
+pub mod priority;
+pub mod queue;
 pub mod resource;
+pub mod runner;
 pub mod snapshot;
 
 #[cfg(test)]
@@ -69,4 +80,7 @@ pub use framework::{
 };
 pub use pod_info::{PodInfo, is_gated};
 pub use preemption::PreemptionResult;
+pub use priority::PriorityClasses;
+pub use queue::{ClusterEvent, QueuedPod, SchedulingQueue};
+pub use runner::{SchedulerHandle, client_from_kubeconfig, run, start};
 pub use snapshot::{NodeInfo, Snapshot, SnapshotOptions};

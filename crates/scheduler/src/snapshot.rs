@@ -985,6 +985,17 @@ impl Snapshot {
         self.pod_node.get(key).map(String::as_str)
     }
 
+    /// An assigned (or assumed) pod by `namespace/name`, on a known node or
+    /// kept aside for a node not (yet) known.
+    pub fn pod(&self, key: &str) -> Option<&Arc<PodInfo>> {
+        let node = self.pod_node.get(key)?;
+        let pods = match self.index.get(node) {
+            Some(&i) => &self.nodes[i].pods[..],
+            None => self.orphans.get(node)?.as_slice(),
+        };
+        pods.iter().find(|p| p.key == key)
+    }
+
     /// Number of assigned pods.
     pub fn num_pods(&self) -> usize {
         self.pod_node.len()
@@ -1028,6 +1039,11 @@ impl Snapshot {
                 self.nominated.remove(&node);
             }
         }
+    }
+
+    /// The node a pod is nominated to.
+    pub fn nominated_node(&self, key: &str) -> Option<&str> {
+        self.nominated_by_pod.get(key).map(String::as_str)
     }
 
     /// Pods nominated to a node.

@@ -548,7 +548,11 @@ pub fn merge(live: &Value, applied: &Value, schema: Option<&'static TypeDef>) ->
 fn merge_into(live: &mut Value, applied: &Value, shape: FieldShape) {
     match (&mut *live, applied, shape) {
         (_, Value::Null, _) => {}
-        (Value::Object(l), Value::Object(a), FieldShape::Struct(_) | FieldShape::Unknown | FieldShape::Map(_)) => {
+        (
+            Value::Object(l),
+            Value::Object(a),
+            FieldShape::Struct(_) | FieldShape::Unknown | FieldShape::Map(_),
+        ) => {
             for (k, av) in a {
                 let inner = match shape {
                     FieldShape::Struct(t) => shape_of(t, None, k),

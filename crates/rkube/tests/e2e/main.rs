@@ -17,6 +17,7 @@ mod kube_client_writes;
 mod lifecycle;
 mod openapi;
 mod python_client;
+mod scheduler;
 mod seed;
 mod sim;
 mod smp;
