@@ -369,12 +369,8 @@ impl Kind for CustomKind {
                 &errs.0,
             ));
         }
-        if info.status
-            && let Some(m) = obj.as_object_mut()
-        {
-            m.entry("status")
-                .or_insert_with(|| Value::Object(Default::default()));
-        }
+        // Unlike built-in kinds (whose status is a Go struct, `{}` when
+        // empty), a custom resource has no status until one is written.
         Ok(obj)
     }
 
