@@ -13,6 +13,7 @@ mod errors;
 mod generators;
 mod imperative;
 mod kube_client;
+mod kube_client_crd;
 mod kube_client_writes;
 mod lifecycle;
 mod openapi;

@@ -1,12 +1,15 @@
 //! The official Python client (`pip install kubernetes`) against the
-//! server: tests/fixtures/python/client_crud.py checks every result itself
-//! and exits non-zero on a difference; here we run it and show its output.
+//! server: the scripts in tests/fixtures/python check every result
+//! themselves and exit non-zero on a difference; here we run them and show
+//! their output. client_crud.py covers ConfigMaps and Deployments,
+//! client_custom.py a CustomResourceDefinition and its custom resources.
 
 use std::process::{Command, Stdio};
 
 use crate::{Backend, both_backends, fixture, server};
 
-fn python_client_create_list_watch_patch_delete(backend: Backend) {
+/// Run `tests/fixtures/python/<script>` against a new server on `backend`.
+fn run_script(backend: Backend, script: &str) {
     let probe = Command::new("python3")
         .args(["-c", "import kubernetes"])
         .output();
@@ -25,7 +28,7 @@ fn python_client_create_list_watch_patch_delete(backend: Backend) {
     let s = server(backend);
     let mut command = Command::new("python3");
     command
-        .arg(fixture("python/client_crud.py"))
+        .arg(fixture(&format!("python/{script}")))
         .arg(s.kubeconfig())
         .arg("default")
         .env("PYTHONUNBUFFERED", "1")
@@ -35,7 +38,7 @@ fn python_client_create_list_watch_patch_delete(backend: Backend) {
         .expect("running python3");
     assert!(
         out.status.success(),
-        "client_crud.py failed ({}):\n--- stdout\n{}\n--- stderr\n{}\n--- server log\n{}",
+        "{script} failed ({}):\n--- stdout\n{}\n--- stderr\n{}\n--- server log\n{}",
         out.status,
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
@@ -43,4 +46,15 @@ fn python_client_create_list_watch_patch_delete(backend: Backend) {
     );
 }
 
-both_backends!(python_client_create_list_watch_patch_delete);
+fn python_client_create_list_watch_patch_delete(backend: Backend) {
+    run_script(backend, "client_crud.py");
+}
+
+fn python_client_custom_resources(backend: Backend) {
+    run_script(backend, "client_custom.py");
+}
+
+both_backends!(
+    python_client_create_list_watch_patch_delete,
+    python_client_custom_resources
+);
