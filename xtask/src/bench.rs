@@ -127,8 +127,94 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// Build, run every benchmark, print the results.
-pub fn run(root: &Path) -> Result<()> {
+/// The scheduler end to end (upstream's scheduler_perf workloads on
+/// simulated nodes, see `rkube-bench schedule`): one fresh server each.
+/// As upstream's, the nodes have no kubelets: pods are not run, nodes send
+/// no heartbeats during the run.
+fn scheduler_rows(rkube: &Path, bench: &Path, rows: &mut Vec<Row>) -> Result<()> {
+    // (workload, row label, target pods/s, upstream's threshold)
+    let workloads: [(&str, &str, Option<f64>, Option<f64>); 5] = [
+        (
+            "SchedulingBasic",
+            "5000 nodes / 1000 / 10000",
+            Some(3000.0),
+            Some(680.0),
+        ),
+        (
+            "NodeAffinity",
+            "5000 nodes / 5000 / 10000",
+            Some(1500.0),
+            Some(220.0),
+        ),
+        (
+            "PodAntiAffinity",
+            "5000 nodes / 1000 / 2000",
+            Some(500.0),
+            Some(60.0),
+        ),
+        (
+            "TopologySpreading",
+            "5000 nodes / 5000 / 5000",
+            Some(1500.0),
+            Some(460.0),
+        ),
+        ("PreemptionBasic", "1000 nodes / 4000 / 1000", None, None),
+    ];
+    for (workload, sizes, target, upstream) in workloads {
+        let mut s = Server::start(rkube, None)?;
+        s.wait_ready(bench)?;
+        let what = format!("scheduler: {workload} {sizes}");
+        let (value, ok) = match run_bench(
+            bench,
+            &["schedule", &s.kubeconfig(), workload, "--no-heartbeats"],
+        ) {
+            Ok(r) => {
+                let rate = r["per_sec"].as_f64().unwrap_or(0.0);
+                let complete = r["complete"].as_bool().unwrap_or(false);
+                let mut value = format!("{rate:.0} pods/s");
+                if let Ok(rss) = s.rss_mb() {
+                    write!(value, " (server RSS {rss:.0} MB)")?;
+                }
+                if !complete {
+                    write!(
+                        value,
+                        " (only {} of {} bound)",
+                        r["bound"], r["measure_pods"]
+                    )?;
+                }
+                (value, complete && target.is_none_or(|t| rate >= t))
+            }
+            Err(e) => {
+                let e = format!("{e:#}").replace('\n', " ");
+                (
+                    format!("failed: {}", e.chars().take(200).collect::<String>()),
+                    false,
+                )
+            }
+        };
+        let target = match (target, upstream) {
+            (Some(t), Some(u)) => format!("≥ {t:.0}/s (upstream {u:.0})"),
+            _ => "(report)".to_owned(),
+        };
+        rows.push(Row {
+            what,
+            value,
+            target,
+            ok,
+        });
+    }
+    Ok(())
+}
+
+/// Build, run the benchmarks (all, or one group: `api` or `scheduler`),
+/// print the results.
+pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
+    if let Some(g) = only
+        && g != "api"
+        && g != "scheduler"
+    {
+        bail!("unknown benchmark group {g:?}: api or scheduler");
+    }
     let status = Command::new(env!("CARGO"))
         .current_dir(root)
         .args(["build", "--release", "-p", "rkube", "-p", "rkube-bench"])
@@ -140,11 +226,38 @@ pub fn run(root: &Path) -> Result<()> {
     let bench = root.join("target/release/rkube-bench");
     let mut rows = Vec::new();
 
+    if only.is_none_or(|g| g == "api") {
+        api_rows(&rkube, &bench, &mut rows)?;
+    }
+    if only.is_none_or(|g| g == "scheduler") {
+        scheduler_rows(&rkube, &bench, &mut rows)?;
+    }
+
+    let mut table = String::from("| benchmark | result | target | |\n|---|---|---|---|\n");
+    for r in &rows {
+        writeln!(
+            table,
+            "| {} | {} | {} | {} |",
+            r.what,
+            r.value,
+            r.target,
+            if r.ok { "✓" } else { "✗" }
+        )?;
+    }
+    println!("{table}");
+    let out: PathBuf = root.join("target/bench-results.md");
+    std::fs::write(&out, &table)?;
+    println!("written to {}", out.display());
+    Ok(())
+}
+
+/// The API server's own figures.
+fn api_rows(rkube: &Path, bench: &Path, rows: &mut Vec<Row>) -> Result<()> {
     // Start-up and idle footprint (median of 5 fresh starts).
     let (mut ready, mut idle) = (Vec::new(), Vec::new());
     for _ in 0..5 {
-        let mut s = Server::start(&rkube, None)?;
-        ready.push(s.wait_ready(&bench)?);
+        let mut s = Server::start(rkube, None)?;
+        ready.push(s.wait_ready(bench)?);
         std::thread::sleep(Duration::from_secs(2));
         idle.push(s.rss_mb()?);
     }
@@ -164,9 +277,9 @@ pub fn run(root: &Path) -> Result<()> {
 
     // ConfigMap creates, 64 clients, SQLite (every write fsynced).
     {
-        let mut s = Server::start(&rkube, None)?;
-        s.wait_ready(&bench)?;
-        let r = run_bench(&bench, &["creates", &s.kubeconfig(), "64", "10"])?;
+        let mut s = Server::start(rkube, None)?;
+        s.wait_ready(bench)?;
+        let r = run_bench(bench, &["creates", &s.kubeconfig(), "64", "10"])?;
         let rate = r["per_sec"].as_f64().unwrap_or(0.0);
         let p99 = r["p99_ms"].as_f64().unwrap_or(f64::MAX);
         rows.push(Row {
@@ -188,15 +301,15 @@ pub fn run(root: &Path) -> Result<()> {
     // issue (a create may not overwrite).
     {
         let etcd = EtcdServer::start();
-        let raw = run_bench(&bench, &["etcd-puts", &etcd.endpoint, "64", "10"])?;
+        let raw = run_bench(bench, &["etcd-puts", &etcd.endpoint, "64", "10"])?;
         drop(etcd);
         let etcd = EtcdServer::start();
-        let cas = run_bench(&bench, &["etcd-creates", &etcd.endpoint, "64", "10"])?;
+        let cas = run_bench(bench, &["etcd-creates", &etcd.endpoint, "64", "10"])?;
         drop(etcd);
         let etcd = EtcdServer::start();
-        let mut s = Server::start(&rkube, Some(&etcd.url()))?;
-        s.wait_ready(&bench)?;
-        let r = run_bench(&bench, &["creates", &s.kubeconfig(), "64", "10"])?;
+        let mut s = Server::start(rkube, Some(&etcd.url()))?;
+        s.wait_ready(bench)?;
+        let r = run_bench(bench, &["creates", &s.kubeconfig(), "64", "10"])?;
         let raw_rate = raw["per_sec"].as_f64().unwrap_or(0.0);
         let cas_rate = cas["per_sec"].as_f64().unwrap_or(0.0);
         let rate = r["per_sec"].as_f64().unwrap_or(0.0);
@@ -221,9 +334,9 @@ pub fn run(root: &Path) -> Result<()> {
 
     // LIST of 10,000 pods from the watch cache, and RSS holding them.
     {
-        let mut s = Server::start(&rkube, None)?;
-        s.wait_ready(&bench)?;
-        let r = run_bench(&bench, &["list", &s.kubeconfig(), "10000", "10"])?;
+        let mut s = Server::start(rkube, None)?;
+        s.wait_ready(bench)?;
+        let r = run_bench(bench, &["list", &s.kubeconfig(), "10000", "10"])?;
         let ms = r["median_ms"].as_f64().unwrap_or(f64::MAX);
         std::thread::sleep(Duration::from_secs(2));
         let rss = s.rss_mb()?;
@@ -252,9 +365,9 @@ pub fn run(root: &Path) -> Result<()> {
             ("apply", Some(5000.0)),
             ("update", None),
         ] {
-            let mut s = Server::start(&rkube, None)?;
-            s.wait_ready(&bench)?;
-            let r = run_bench(&bench, &["patches", &s.kubeconfig(), "64", "10", mode])?;
+            let mut s = Server::start(rkube, None)?;
+            s.wait_ready(bench)?;
+            let r = run_bench(bench, &["patches", &s.kubeconfig(), "64", "10", mode])?;
             let rate = r["per_sec"].as_f64().unwrap_or(0.0);
             let p99 = r["p99_ms"].as_f64().unwrap_or(0.0);
             rows.push(Row {
@@ -268,9 +381,9 @@ pub fn run(root: &Path) -> Result<()> {
 
     // One change to 1,000 watchers.
     {
-        let mut s = Server::start(&rkube, None)?;
-        s.wait_ready(&bench)?;
-        let r = run_bench(&bench, &["watchers", &s.kubeconfig(), "1000", "20"])?;
+        let mut s = Server::start(rkube, None)?;
+        s.wait_ready(bench)?;
+        let r = run_bench(bench, &["watchers", &s.kubeconfig(), "1000", "20"])?;
         let p99 = r["p99_ms"].as_f64().unwrap_or(f64::MAX);
         rows.push(Row {
             what: "one change to 1,000 watchers, p99 delivery".into(),
@@ -280,20 +393,5 @@ pub fn run(root: &Path) -> Result<()> {
         });
     }
 
-    let mut table = String::from("| benchmark | result | target | |\n|---|---|---|---|\n");
-    for r in &rows {
-        writeln!(
-            table,
-            "| {} | {} | {} | {} |",
-            r.what,
-            r.value,
-            r.target,
-            if r.ok { "✓" } else { "✗" }
-        )?;
-    }
-    println!("{table}");
-    let out: PathBuf = root.join("target/bench-results.md");
-    std::fs::write(&out, &table)?;
-    println!("written to {}", out.display());
     Ok(())
 }

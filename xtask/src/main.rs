@@ -4,7 +4,8 @@
 //! - `test`: install what the suites need if absent (Debian's etcd-server),
 //!   then run every test of the workspace;
 //! - `bench`: build release binaries and run every benchmark against real
-//!   servers, printing each figure beside its target;
+//!   servers, printing each figure beside its target (`bench api` or
+//!   `bench scheduler`: one group only);
 //! - `codegen`: regenerate the generated tables: the API types' merge
 //!   shapes (from k8s-openapi) and the protobuf schema (from k8s-pb and
 //!   k8s-openapi).
@@ -43,9 +44,9 @@ fn main() -> Result<()> {
             };
             codegen_protobuf::run(&root(), &openapi, version, kubectl.as_deref())
         }
-        Some("bench") => bench::run(&root()),
+        Some("bench") => bench::run(&root(), args.get(1).map(String::as_str)),
         _ => bail!(
-            "usage: cargo xtask <test [cargo test args...] | bench | codegen [--kubectl <binary>]>"
+            "usage: cargo xtask <test [cargo test args...] | bench [api|scheduler] | codegen [--kubectl <binary>]>"
         ),
     }
 }

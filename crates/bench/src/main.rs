@@ -13,9 +13,13 @@
 //! - `readyz KUBECONFIG`: wait for `/readyz`, print when it answered;
 //! - `patches KUBECONFIG CLIENTS SECONDS MODE`: each client changes its own
 //!   3-container Deployment, by `strategic` merge patch, server-side
-//!   `apply`, or plain `update` (PUT of the whole object).
+//!   `apply`, or plain `update` (PUT of the whole object);
+//! - `schedule KUBECONFIG WORKLOAD [CLIENTS] [--run-pods]
+//!   [--no-heartbeats]`: one of upstream's scheduler_perf workloads on
+//!   simulated nodes, pods bound per second (see [`schedule`]).
 
 mod client;
+mod schedule;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -80,7 +84,31 @@ fn main() -> Result<()> {
             arg(&args, 2, "WATCHERS")?,
             arg(&args, 3, "CHANGES")?,
         )),
-        _ => bail!("usage: rkube-bench <creates|etcd-puts|list|watchers> ..."),
+        Some("schedule") => {
+            let flag = |f: &str| args.iter().any(|a| a == f);
+            let (run_pods, heartbeats) = (flag("--run-pods"), !flag("--no-heartbeats"));
+            let rest: Vec<String> = args
+                .iter()
+                .filter(|a| !a.starts_with("--"))
+                .cloned()
+                .collect();
+            runtime.block_on(schedule::run(
+                rest.get(1).context("missing argument KUBECONFIG")?,
+                rest.get(2).context("missing argument WORKLOAD")?,
+                schedule::Options {
+                    clients: if rest.len() > 3 {
+                        arg(&rest, 3, "CLIENTS")?
+                    } else {
+                        64
+                    },
+                    run_pods,
+                    heartbeats,
+                },
+            ))
+        }
+        _ => bail!(
+            "usage: rkube-bench <creates|etcd-creates|etcd-puts|list|readyz|patches|watchers|schedule> ..."
+        ),
     }?;
     println!("{result}");
     Ok(())

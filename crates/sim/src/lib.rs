@@ -19,7 +19,8 @@
 //!   spread evenly over the interval, never sent in bursts;
 //! - plays the node agent for every pod bound to one of its nodes (see
 //!   [`pods`]): one watch of all bound pods (`spec.nodeName!=`), filtered
-//!   locally, feeds a work queue served by a bounded number of workers.
+//!   locally, feeds a work queue served by a bounded number of workers
+//!   (unless [`SimConfig::run_pods`] is off: `--nodes-only`).
 //!
 //! Stopping the simulator (Ctrl-C, SIGTERM, dropping the [`Sim`] handle)
 //! leaves its Nodes, Leases and pods as they are, as kwok does: the Leases
@@ -82,6 +83,11 @@ pub struct SimConfig {
     pub pod_workers: usize,
     /// Requests in flight for node registration, Leases and node status.
     pub node_concurrency: usize,
+    /// Whether to play the node agent for bound pods. Without it the
+    /// simulator only registers the nodes and keeps them Ready, and bound
+    /// pods stay as the scheduler left them (as in upstream's
+    /// scheduler_perf, whose nodes have no kubelets).
+    pub run_pods: bool,
 }
 
 impl SimConfig {
@@ -104,6 +110,7 @@ impl SimConfig {
             termination_delay: Duration::from_secs(1),
             pod_workers: 48,
             node_concurrency: 32,
+            run_pods: true,
         }
     }
 
@@ -178,6 +185,11 @@ pub struct SimArgs {
     /// Pod status writes and deletions in flight, at most.
     #[arg(long, default_value_t = 48)]
     pub pod_workers: usize,
+    /// Only register the nodes and keep them Ready: leave the pods bound to
+    /// them alone (not Running, deletions not finished), like nodes without
+    /// kubelets in upstream's scheduler_perf.
+    #[arg(long)]
+    pub nodes_only: bool,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -207,6 +219,7 @@ impl From<SimArgs> for SimConfig {
             node_status_interval: a.node_status_interval,
             termination_delay: a.termination_delay,
             pod_workers: a.pod_workers,
+            run_pods: !a.nodes_only,
             ..SimConfig::new("", 0)
         }
     }
@@ -310,7 +323,9 @@ pub async fn start_with_client(client: kube::Client, cfg: SimConfig) -> Result<S
         tasks.spawn(nodes::renew_leases(ctx.clone(), nodes.clone()));
         tasks.spawn(nodes::refresh_status(ctx.clone(), nodes.clone()));
     }
-    pods::spawn(&ctx, nodes.clone(), &mut tasks);
+    if ctx.cfg.run_pods {
+        pods::spawn(&ctx, nodes.clone(), &mut tasks);
+    }
     Ok(Sim {
         nodes: nodes.iter().map(|n| n.name.clone()).collect(),
         stats: ctx.stats.clone(),

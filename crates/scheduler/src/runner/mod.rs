@@ -304,7 +304,19 @@ impl Scheduler {
         let mut profiles: Vec<&String> = self.frameworks.keys().collect();
         profiles.sort();
         info!(?profiles, "scheduler started");
-        let mut changes = self.watch_all();
+        // The watches are read by a task of their own, always: a watch read
+        // only between scheduling cycles falls behind under load and is
+        // dropped by the server (then the scheduler stalls re-listing).
+        let mut watches = self.watch_all();
+        let (tx, mut changes) = tokio::sync::mpsc::unbounded_channel();
+        let pump = tokio::spawn(async move {
+            while let Some(c) = watches.next().await {
+                if tx.send(c).is_err() {
+                    return;
+                }
+            }
+        });
+        let _stop_pump = AbortOnDrop(pump);
         let mut shutdown = std::pin::pin!(shutdown);
         let mut next_flush = Instant::now() + FLUSH_UNSCHEDULABLE_INTERVAL;
         let mut was_synced = false;
@@ -346,7 +358,7 @@ impl Scheduler {
                 .map_or(next_flush, |t| t.min(next_flush));
             tokio::select! {
                 _ = &mut shutdown => break,
-                change = changes.next() => match change {
+                change = changes.recv() => match change {
                     Some(c) => self.on_change(c),
                     None => anyhow::bail!("the scheduler's watches ended"),
                 },
@@ -360,12 +372,14 @@ impl Scheduler {
     }
 
     /// Apply the changes and outcomes that are ready, without waiting.
-    fn drain(&mut self, changes: &mut SelectAll<BoxStream<'static, Change>>) -> Result<()> {
+    fn drain(&mut self, changes: &mut tokio::sync::mpsc::UnboundedReceiver<Change>) -> Result<()> {
         for _ in 0..MAX_EVENTS_PER_BATCH {
-            match changes.next().now_or_never() {
-                Some(Some(c)) => self.on_change(c),
-                Some(None) => anyhow::bail!("the scheduler's watches ended"),
-                None => break,
+            match changes.try_recv() {
+                Ok(c) => self.on_change(c),
+                Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => {
+                    anyhow::bail!("the scheduler's watches ended")
+                }
+                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => break,
             }
         }
         while let Ok(o) = self.outcomes.try_recv() {
@@ -773,5 +787,14 @@ mod tests {
     fn keys() {
         assert_eq!(split_key("ns/name"), ("ns", "name"));
         assert_eq!(split_key("node"), ("", "node"));
+    }
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
