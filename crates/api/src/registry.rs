@@ -263,6 +263,10 @@ pub enum Operation<'a> {
     /// the server already merged what the subresource may change, so the
     /// kind's `prepare_update` (which guards the main resource) is skipped.
     UpdateSubresource(&'a Value),
+    /// A pod bound to a node (`pods/binding`): the object is validated as
+    /// it is, without the update rules that forbid changing `nodeName`,
+    /// as upstream's binding storage writes it.
+    Bind,
 }
 
 /// A kind as the generic server code sees it: JSON in, JSON out.
@@ -340,6 +344,7 @@ impl<S: Strategy> Kind for TypedKind<S> {
                 S::prepare_create(&mut typed);
                 None
             }
+            Operation::Bind => None,
             Operation::Update(old) | Operation::UpdateSubresource(old) => {
                 let old = Self::decode(old.clone()).map_err(|e| {
                     Status::internal(format!("stored object is unreadable: {}", e.message))
@@ -352,6 +357,7 @@ impl<S: Strategy> Kind for TypedKind<S> {
         };
         validate_object_meta(k8s_openapi::Metadata::metadata(&typed), info, &mut errs);
         match &old {
+            None if matches!(op, Operation::Bind) => S::validate(&typed, &mut errs),
             None => S::validate_create(&typed, &mut errs),
             Some(old) => {
                 S::validate(&typed, &mut errs);

@@ -912,12 +912,9 @@ pub async fn write_with_retries(
         if is_service(&info) {
             crate::services::keep_allocated(&mut merged, &old);
         }
-        // A binding (All) sets spec.nodeName, which pod updates may not
-        // change: like upstream's binding storage, skip update validation.
-        let unvalidated = (target == Target::All).then(|| merged.clone());
         let op = match target {
             Target::Main => Operation::Update(&old),
-            Target::All => Operation::UpdateSubresource(unvalidated.as_ref().unwrap_or(&old)),
+            Target::All => Operation::Bind,
             Target::Status | Target::Finalize => Operation::UpdateSubresource(&old),
         };
         let mut new = ctx.served.resource.kind.admit(merged, op)?;
