@@ -99,6 +99,17 @@ fn shape_of(
     }
 }
 
+/// The shape of member `key` of an object of shape `parent` (a struct's
+/// field, a map's value, or anything under an untyped object).
+fn child_shape(parent: FieldShape, key: &str) -> FieldShape {
+    match parent {
+        FieldShape::Struct(t) => shape_of(t, None, key),
+        FieldShape::Map(Some(t)) => FieldShape::Struct(Some(t)),
+        FieldShape::Map(None) => FieldShape::Scalar,
+        _ => FieldShape::Unknown,
+    }
+}
+
 /// How a value merges, resolved from the table.
 #[derive(Clone, Copy)]
 enum FieldShape {
@@ -386,12 +397,7 @@ fn diff(old: Option<&Value>, new: &Value, shape: FieldShape, ch: &mut FieldSet, 
                     rm.member = true;
                 }
                 for (k, v) in m {
-                    let inner = match shape {
-                        FieldShape::Struct(t) => shape_of(t, None, k),
-                        FieldShape::Map(Some(t)) => FieldShape::Struct(Some(t)),
-                        FieldShape::Map(None) => FieldShape::Scalar,
-                        _ => FieldShape::Unknown,
-                    };
+                    let inner = child_shape(shape, k);
                     let el = fieldset::field(k);
                     diff(
                         old_obj.and_then(|o| o.get(k)),
@@ -405,12 +411,7 @@ fn diff(old: Option<&Value>, new: &Value, shape: FieldShape, ch: &mut FieldSet, 
             if let Some(o) = old_obj {
                 for (k, ov) in o {
                     if !m.contains_key(k) {
-                        let inner = match shape {
-                            FieldShape::Struct(t) => shape_of(t, None, k),
-                            FieldShape::Map(Some(t)) => FieldShape::Struct(Some(t)),
-                            FieldShape::Map(None) => FieldShape::Scalar,
-                            _ => FieldShape::Unknown,
-                        };
+                        let inner = child_shape(shape, k);
                         rm.child(&fieldset::field(k))
                             .union(&walk(ov, inner, Mode::Written));
                     }
@@ -554,12 +555,7 @@ fn merge_into(live: &mut Value, applied: &Value, shape: FieldShape) {
             FieldShape::Struct(_) | FieldShape::Unknown | FieldShape::Map(_),
         ) => {
             for (k, av) in a {
-                let inner = match shape {
-                    FieldShape::Struct(t) => shape_of(t, None, k),
-                    FieldShape::Map(Some(t)) => FieldShape::Struct(Some(t)),
-                    FieldShape::Map(None) => FieldShape::Scalar,
-                    _ => FieldShape::Unknown,
-                };
+                let inner = child_shape(shape, k);
                 match l.get_mut(k) {
                     Some(lv) => merge_into(lv, av, inner),
                     None => {
