@@ -13,6 +13,7 @@
 //! and, when it differs from the storage one, the [`Conversion`] between
 //! them.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -504,6 +505,15 @@ impl Served {
         match &self.conversion {
             Some(c) => c.to_served(obj),
             None => obj,
+        }
+    }
+
+    /// [`Served::to_served`] of a borrowed object: copied only when it
+    /// needs converting.
+    pub fn to_served_ref<'a>(&self, obj: &'a Value) -> Cow<'a, Value> {
+        match &self.conversion {
+            Some(c) => Cow::Owned(c.to_served(obj.clone())),
+            None => Cow::Borrowed(obj),
         }
     }
 }

@@ -189,7 +189,7 @@ async fn establish(server: &Arc<ApiServer>, name: &str, crd: &Value) -> anyhow::
         false,
         |current| {
             let current = current.ok_or_else(|| ctx.not_found(name))?;
-            let mut v = current.value()?;
+            let mut v = current.clone();
             let time =
                 serde_json::to_value(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(now()))
                     .unwrap_or(Value::Null);
@@ -277,7 +277,7 @@ async fn cleanup(server: &Arc<ApiServer>, name: &str, crd: &Value) -> anyhow::Re
         false,
         |current| {
             let current = current.ok_or_else(|| ctx.not_found(name))?;
-            let mut v = current.value()?;
+            let mut v = current.clone();
             let finalizers: Vec<Value> = v["metadata"]["finalizers"]
                 .as_array()
                 .cloned()

@@ -148,7 +148,7 @@ async fn finish(server: &Arc<ApiServer>, namespace: &str) -> anyhow::Result<()> 
         false,
         |current| {
             let current = current.ok_or_else(|| ctx.not_found(namespace))?;
-            let mut v = current.value()?;
+            let mut v = current.clone();
             let finalizers: Vec<serde_json::Value> = v["spec"]["finalizers"]
                 .as_array()
                 .cloned()

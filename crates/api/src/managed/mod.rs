@@ -11,7 +11,7 @@
 
 pub mod fieldset;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::patch::schema::{Shape, TypeDef, nested};
 use fieldset::FieldSet;
@@ -137,6 +137,19 @@ fn item_key(item: &Value, keys: &[&str], item_type: Option<&TypeDef>) -> Map<Str
             Some(((*k).to_owned(), v))
         })
         .collect()
+}
+
+/// Whether two list items have the same key ([`item_key`] of both,
+/// compared without building either).
+fn same_item(a: &Value, b: &Value, keys: &[&str], item_type: Option<&TypeDef>) -> bool {
+    keys.iter().all(|k| match (a.get(*k), b.get(*k)) {
+        (Some(x), Some(y)) => x == y,
+        (None, None) => true,
+        (x, y) => {
+            let default = item_type.and_then(|t| crate::patch::schema::key_default(t.name, k));
+            x.or(default.as_ref()) == y.or(default.as_ref())
+        }
+    })
 }
 
 /// The top-level members a part covers.
@@ -308,6 +321,9 @@ pub fn changed_fields(
     let new_map = new.as_object().unwrap_or(&empty);
     let meta_schema = crate::patch::schema::lookup("apimachinery::pkg::apis::meta::v1::ObjectMeta");
     for (k, v) in new_map.iter().filter(|(k, _)| in_part(k, part)) {
+        if old_map.get(k) == Some(v) {
+            continue;
+        }
         let el = fieldset::field(k);
         if k == "metadata" {
             diff_metadata(old_map.get(k), v, meta_schema, &mut changed, &mut removed);
@@ -354,6 +370,9 @@ fn diff_metadata(
     let new_map = new.as_object().unwrap_or(&empty);
     let el = fieldset::field("metadata");
     for (k, v) in new_map.iter().filter(|(k, _)| user(k)) {
+        if old_map.get(k) == Some(v) {
+            continue;
+        }
         let f = fieldset::field(k);
         diff(
             old_map.get(k),
@@ -397,15 +416,13 @@ fn diff(old: Option<&Value>, new: &Value, shape: FieldShape, ch: &mut FieldSet, 
                     rm.member = true;
                 }
                 for (k, v) in m {
+                    let old_v = old_obj.and_then(|o| o.get(k));
+                    if old_v == Some(v) {
+                        continue;
+                    }
                     let inner = child_shape(shape, k);
                     let el = fieldset::field(k);
-                    diff(
-                        old_obj.and_then(|o| o.get(k)),
-                        v,
-                        inner,
-                        ch.child(&el),
-                        rm.child(&el),
-                    );
+                    diff(old_v, v, inner, ch.child(&el), rm.child(&el));
                 }
             }
             if let Some(o) = old_obj {
@@ -419,20 +436,26 @@ fn diff(old: Option<&Value>, new: &Value, shape: FieldShape, ch: &mut FieldSet, 
             }
         }
         (Value::Array(items), FieldShape::ListMap(keys, t)) => {
-            let old_items: Vec<(Map<String, Value>, &Value)> = old
-                .and_then(Value::as_array)
-                .map(|a| a.iter().map(|i| (item_key(i, keys, t), i)).collect())
-                .unwrap_or_default();
+            let old_items: &[Value] = old.and_then(Value::as_array).map_or(&[], Vec::as_slice);
             if items.is_empty() {
                 leaf_changed(ch);
             } else if old.and_then(Value::as_array).is_some_and(Vec::is_empty) {
                 rm.member = true;
             }
-            let mut seen = Vec::with_capacity(items.len());
+            // Old items matched by key (all of them, should keys repeat).
+            let mut seen = vec![false; old_items.len()];
             for item in items {
-                let key = item_key(item, keys, t);
-                let el = fieldset::key(&key);
-                let old_item = old_items.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+                let mut old_item = None;
+                for (i, o) in old_items.iter().enumerate() {
+                    if same_item(o, item, keys, t) {
+                        seen[i] = true;
+                        old_item = old_item.or(Some(o));
+                    }
+                }
+                if old_item == Some(item) {
+                    continue;
+                }
+                let el = fieldset::key(&item_key(item, keys, t));
                 let (ich, irm) = (ch.child(&el), rm.child(&el));
                 match item {
                     Value::Object(fields) if !fields.is_empty() => {
@@ -441,14 +464,12 @@ fn diff(old: Option<&Value>, new: &Value, shape: FieldShape, ch: &mut FieldSet, 
                         }
                         let old_fields = old_item.and_then(Value::as_object);
                         for (k, v) in fields {
+                            let old_v = old_fields.and_then(|o| o.get(k));
+                            if old_v == Some(v) {
+                                continue;
+                            }
                             let f = fieldset::field(k);
-                            diff(
-                                old_fields.and_then(|o| o.get(k)),
-                                v,
-                                shape_of(t, None, k),
-                                ich.child(&f),
-                                irm.child(&f),
-                            );
+                            diff(old_v, v, shape_of(t, None, k), ich.child(&f), irm.child(&f));
                         }
                         for (k, ov) in old_fields.into_iter().flatten() {
                             if !fields.contains_key(k) {
@@ -466,14 +487,12 @@ fn diff(old: Option<&Value>, new: &Value, shape: FieldShape, ch: &mut FieldSet, 
                         }
                     }
                 }
-                seen.push(key);
             }
-            for (key, ov) in &old_items {
-                if !seen.contains(key) {
-                    let mut gone = walk(ov, FieldShape::Struct(t), Mode::Written);
-                    gone.member = true;
-                    rm.child(&fieldset::key(key)).union(&gone);
-                }
+            for (ov, _) in old_items.iter().zip(&seen).filter(|(_, seen)| !**seen) {
+                let mut gone = walk(ov, FieldShape::Struct(t), Mode::Written);
+                gone.member = true;
+                rm.child(&fieldset::key(&item_key(ov, keys, t)))
+                    .union(&gone);
             }
         }
         (Value::Array(items), FieldShape::ListSet) => {
@@ -566,8 +585,7 @@ fn merge_into(live: &mut Value, applied: &Value, shape: FieldShape) {
         }
         (Value::Array(l), Value::Array(a), FieldShape::ListMap(keys, t)) => {
             for item in a {
-                let k = item_key(item, keys, t);
-                match l.iter_mut().find(|o| item_key(o, keys, t) == k) {
+                match l.iter_mut().find(|o| same_item(o, item, keys, t)) {
                     Some(existing) => merge_into(existing, item, FieldShape::Struct(t)),
                     None => l.push(strip_nulls(item)),
                 }
@@ -660,6 +678,50 @@ fn is_empty_container(v: &Value) -> bool {
     }
 }
 
+/// Take `metadata.managedFields` out of an object. Typed decoding,
+/// defaulting and validation never need it, and decoding it copies every
+/// `fieldsV1` tree: writes set it aside and put it back with
+/// [`restore_managed_fields`].
+pub fn take_managed_fields(obj: &mut Value) -> Option<Value> {
+    obj.get_mut("metadata")?
+        .as_object_mut()?
+        .remove("managedFields")
+}
+
+/// Put back what [`take_managed_fields`] took.
+pub fn restore_managed_fields(obj: &mut Value, managed: Option<Value>) {
+    if let (Some(list), Some(meta)) = (
+        managed,
+        obj.get_mut("metadata").and_then(Value::as_object_mut),
+    ) {
+        meta.insert("managedFields".into(), list);
+    }
+}
+
+/// Paths of the keys of `managedFields` entries that the entry type does
+/// not know (`metadata.managedFields[0].foo`). Entries are flat, so this
+/// needs no typed decoding (`fieldsV1` is free-form).
+pub fn unknown_entry_fields(list: &Value) -> Vec<String> {
+    const KNOWN: &[&str] = &[
+        "manager",
+        "operation",
+        "apiVersion",
+        "time",
+        "fieldsType",
+        "fieldsV1",
+        "subresource",
+    ];
+    let mut unknown = Vec::new();
+    for (i, entry) in list.as_array().into_iter().flatten().enumerate() {
+        for key in entry.as_object().into_iter().flat_map(|m| m.keys()) {
+            if !KNOWN.contains(&key.as_str()) {
+                unknown.push(format!("metadata.managedFields[{i}].{key}"));
+            }
+        }
+    }
+    unknown
+}
+
 /// One `managedFields` entry, parsed.
 #[derive(Clone, Debug)]
 pub struct Entry {
@@ -675,11 +737,29 @@ pub struct Entry {
     pub subresource: Option<String>,
     /// The fields owned.
     pub fields: FieldSet,
+    /// `fieldsV1` as read, kept while `fields` is unchanged so that it is
+    /// written back as it was instead of encoded again.
+    encoded: Option<Value>,
 }
 
 impl Entry {
     fn same_owner(&self, m: &Manager) -> bool {
         self.manager == m.name && self.operation == m.operation && self.subresource == m.subresource
+    }
+
+    /// Replace the fields owned (forgetting the encoded form if they
+    /// differ).
+    fn set_fields(&mut self, fields: FieldSet) {
+        if self.fields != fields {
+            self.fields = fields;
+            self.encoded = None;
+        }
+    }
+
+    /// These fields and no others (empty subtrees pruned).
+    fn keep_only(&mut self, mut fields: FieldSet) {
+        fields.prune();
+        self.set_fields(fields);
     }
 }
 
@@ -690,6 +770,7 @@ pub fn entries(obj: &Value) -> Vec<Entry> {
         .map(|a| {
             a.iter()
                 .filter_map(|e| {
+                    let fields_v1 = e.get("fieldsV1").unwrap_or(&Value::Null);
                     Some(Entry {
                         manager: e.get("manager")?.as_str()?.to_owned(),
                         operation: e
@@ -707,7 +788,8 @@ pub fn entries(obj: &Value) -> Vec<Entry> {
                             .get("subresource")
                             .and_then(Value::as_str)
                             .map(str::to_owned),
-                        fields: FieldSet::from_fields_v1(e.get("fieldsV1").unwrap_or(&Value::Null)),
+                        fields: FieldSet::from_fields_v1(fields_v1),
+                        encoded: fields_v1.is_object().then(|| fields_v1.clone()),
                     })
                 })
                 .collect()
@@ -715,24 +797,56 @@ pub fn entries(obj: &Value) -> Vec<Entry> {
         .unwrap_or_default()
 }
 
+/// Take the managedFields out of an object, parsed; their `fieldsV1`
+/// trees move into the entries instead of being copied.
+fn take_entries(obj: &mut Value) -> Vec<Entry> {
+    let Some(Value::Array(list)) = take_managed_fields(obj) else {
+        return Vec::new();
+    };
+    list.into_iter()
+        .filter_map(|e| {
+            let Value::Object(mut e) = e else {
+                return None;
+            };
+            let text = |e: &Map<String, Value>, k: &str| {
+                e.get(k).and_then(Value::as_str).map(str::to_owned)
+            };
+            let fields_v1 = e.remove("fieldsV1").unwrap_or(Value::Null);
+            Some(Entry {
+                manager: text(&e, "manager")?,
+                operation: text(&e, "operation").unwrap_or_else(|| "Update".to_owned()),
+                api_version: text(&e, "apiVersion").unwrap_or_default(),
+                subresource: text(&e, "subresource"),
+                time: e.remove("time").unwrap_or(Value::Null),
+                fields: FieldSet::from_fields_v1(&fields_v1),
+                encoded: fields_v1.is_object().then_some(fields_v1),
+            })
+        })
+        .collect()
+}
+
 /// Write entries back as `metadata.managedFields` (empty ones dropped).
-pub fn set_entries(obj: &mut Value, entries: &[Entry]) {
+pub fn set_entries(obj: &mut Value, entries: Vec<Entry>) {
     let list: Vec<Value> = entries
-        .iter()
+        .into_iter()
         .filter(|e| !e.fields.is_empty())
         .map(|e| {
-            let mut v = json!({
-                "manager": e.manager,
-                "operation": e.operation,
-                "apiVersion": e.api_version,
-                "time": e.time,
-                "fieldsType": "FieldsV1",
-                "fieldsV1": e.fields.to_fields_v1(),
-            });
-            if let Some(s) = &e.subresource {
-                v["subresource"] = Value::from(s.clone());
+            let fields_v1 = match e.encoded {
+                Some(v) => v,
+                None => e.fields.to_fields_v1(),
+            };
+            // Built by moves: `json!` would copy fieldsV1 through serde.
+            let mut v = Map::new();
+            v.insert("manager".into(), Value::String(e.manager));
+            v.insert("operation".into(), Value::String(e.operation));
+            v.insert("apiVersion".into(), Value::String(e.api_version));
+            v.insert("time".into(), e.time);
+            v.insert("fieldsType".into(), Value::from("FieldsV1"));
+            v.insert("fieldsV1".into(), fields_v1);
+            if let Some(s) = e.subresource {
+                v.insert("subresource".into(), Value::String(s));
             }
-            v
+            Value::Object(v)
         })
         .collect();
     if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -761,9 +875,11 @@ fn take_ownership(
                 && !object_changed => {}
         Some(e) => {
             if replace {
-                e.fields = fields.clone();
+                e.set_fields(fields.clone());
             } else {
-                e.fields.union(fields);
+                let mut all = e.fields.clone();
+                all.union(fields);
+                e.set_fields(all);
             }
             e.api_version = manager.api_version.clone();
             e.time = Value::from(manager.time.clone());
@@ -775,6 +891,7 @@ fn take_ownership(
             time: Value::from(manager.time.clone()),
             subresource: manager.subresource.clone(),
             fields: fields.clone(),
+            encoded: None,
         }),
     }
 }
@@ -793,9 +910,9 @@ pub fn record_update(
         Some(old) => {
             // A client that rewrote managedFields itself (kubectl's upgrade
             // from client-side apply does) is taken at its word.
-            let sent = &new["metadata"]["managedFields"];
-            if sent.is_array() && *sent != old["metadata"]["managedFields"] {
-                entries(new)
+            // (Unchanged, they are the same as the old ones.)
+            if new["metadata"]["managedFields"].is_array() {
+                take_entries(new)
             } else {
                 entries(old)
             }
@@ -807,16 +924,16 @@ pub fn record_update(
         None => (fields_of(new, schema, part), FieldSet::new()),
     };
     for e in list.iter_mut() {
+        let mut fields = e.fields.difference(&removed);
         if !e.same_owner(manager) {
-            e.fields = e.fields.difference(&changed);
+            fields = fields.difference(&changed);
         }
-        e.fields = e.fields.difference(&removed);
-        e.fields.prune();
+        e.keep_only(fields);
     }
     if !changed.is_empty() {
         take_ownership(&mut list, manager, &changed, false, true);
     }
-    set_entries(new, &list);
+    set_entries(new, list);
 }
 
 /// Server-side apply of `applied` by `manager` onto `live` (None: create).
@@ -834,30 +951,35 @@ pub fn apply(
         let mut obj = strip_nulls(applied);
         let mut list = Vec::new();
         take_ownership(&mut list, manager, &applied_set, true, true);
-        set_entries(&mut obj, &list);
+        set_entries(&mut obj, list);
         return Ok(obj);
     };
-    let mut list = entries(live);
+    let mut merged = merge(live, applied, schema);
+    let mut list = if merged["metadata"]["managedFields"] == live["metadata"]["managedFields"] {
+        take_entries(&mut merged)
+    } else {
+        entries(live)
+    };
     let previous = list
         .iter()
         .find(|e| e.same_owner(manager))
         .map(|e| e.fields.clone())
         .unwrap_or_default();
 
-    let mut merged = merge(live, applied, schema);
     // Fields this manager applied before and no longer does, and nobody
     // else owns, go away.
-    let mut others = FieldSet::new();
-    for e in list.iter().filter(|e| !e.same_owner(manager)) {
-        others.union(&e.fields);
-    }
-    // A dropped container whose contents someone still owns stays (as
-    // upstream adds owned items back after pruning).
-    let mut kept = others;
-    kept.union(&applied_set);
-    for path in previous.difference(&applied_set).difference(&kept).paths() {
-        if !kept.has_below(&path) {
-            remove_path(&mut merged, &path);
+    let dropped = previous.difference(&applied_set);
+    if !dropped.is_empty() {
+        let mut kept = applied_set.clone();
+        for e in list.iter().filter(|e| !e.same_owner(manager)) {
+            kept.union(&e.fields);
+        }
+        // A dropped container whose contents someone still owns stays (as
+        // upstream adds owned items back after pruning).
+        for path in dropped.difference(&kept).paths() {
+            if !kept.has_below(&path) {
+                remove_path(&mut merged, &path);
+            }
         }
     }
 
@@ -884,11 +1006,10 @@ pub fn apply(
     // Forced (or no conflicts): the applier owns what it applied; others
     // lose the fields it changed.
     for e in list.iter_mut().filter(|e| !e.same_owner(manager)) {
-        e.fields = e.fields.difference(&touched);
-        e.fields.prune();
+        e.keep_only(e.fields.difference(&touched));
     }
     take_ownership(&mut list, manager, &applied_set, true, !touched.is_empty());
-    set_entries(&mut merged, &list);
+    set_entries(&mut merged, list);
     Ok(merged)
 }
 

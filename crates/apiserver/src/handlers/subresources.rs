@@ -150,7 +150,7 @@ pub async fn update_scale(
         dry_run,
         |current| {
             let current = current.ok_or_else(|| ctx.not_found(&name))?;
-            let obj = current.value()?;
+            let obj = current.clone();
             let scale = match (&put, &patch) {
                 (Some(s), _) => s.clone(),
                 (None, Some((kind, p))) => rkube_api::patch::apply(*kind, scale_of(&info, &obj), p, scale_schema)?,
@@ -238,7 +238,7 @@ pub async fn bind(ctx: Ctx, body: Bytes) -> Result<Response, Status> {
         dry_run,
         |current| {
             let current = current.ok_or_else(|| ctx.not_found(&name))?;
-            let mut pod = current.value()?;
+            let mut pod = current.clone();
             if !uid.is_empty() && pod["metadata"]["uid"] != uid.clone() {
                 return Err(conflict(format!(
                     "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
@@ -463,7 +463,7 @@ async fn decrement_budget(
         dry_run,
         |current| {
             let current = current.ok_or_else(|| Status::not_found("policy", "poddisruptionbudgets", &pdb_name))?;
-            let mut v = current.value()?;
+            let mut v = current.clone();
             let generation = v["metadata"]["generation"].as_i64().unwrap_or(0);
             let observed = v["status"]["observedGeneration"].as_i64().unwrap_or(0);
             if observed < generation {
@@ -529,7 +529,7 @@ async fn mark_disruption_target(pod_ctx: &Ctx, name: &str) -> Result<(), Status>
         false,
         |current| {
             let current = current.ok_or_else(|| pod_ctx.not_found(name))?;
-            let mut pod = current.value()?;
+            let mut pod = current.clone();
             let now = serde_json::to_value(Time(now())).map_err(Status::internal)?;
             let cond = json!({"type": "DisruptionTarget", "status": "True", "reason": "EvictionByEvictionAPI", "message": "Eviction API: evicting", "lastProbeTime": null, "lastTransitionTime": now});
             let mut conds: Vec<Value> = pod["status"]["conditions"]

@@ -8,7 +8,6 @@
 //! handed back. The cache learns of the write through the store's watch,
 //! like any other change; handlers never touch it.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -55,7 +54,7 @@ pub enum Ownership {
 /// `?fieldValidation=` asks: `Strict` fails (400), `Warn` (the default)
 /// adds warnings, `Ignore` does nothing. Unknown fields never reach the
 /// store either way.
-pub fn check_fields(ctx: &Ctx, obj: &Value) -> Result<(), Status> {
+pub fn check_fields(ctx: &Ctx, obj: &mut Value) -> Result<(), Status> {
     let mode = ctx.query.get("fieldValidation").unwrap_or("Warn");
     match mode {
         "Ignore" => return Ok(()),
@@ -66,7 +65,14 @@ pub fn check_fields(ctx: &Ctx, obj: &Value) -> Result<(), Status> {
             )));
         }
     }
-    let unknown = ctx.served.resource.kind.unknown_fields(obj);
+    // managedFields entries are checked by hand: decoding them typed
+    // would copy every fieldsV1 tree.
+    let managed = managed::take_managed_fields(obj);
+    let mut unknown = ctx.served.resource.kind.unknown_fields(obj);
+    if let Some(list) = &managed {
+        unknown.extend(managed::unknown_entry_fields(list));
+    }
+    managed::restore_managed_fields(obj, managed);
     if unknown.is_empty() {
         return Ok(());
     }
@@ -316,7 +322,7 @@ pub async fn create_object(
     let info = *ctx.info();
     check_type(ctx, &mut obj)?;
     let mut obj = ctx.served.to_storage(obj)?;
-    check_fields(ctx, &obj)?;
+    check_fields(ctx, &mut obj)?;
     let owner = manager(ctx, "Update", Target::Main)?;
     let managed_fields = obj["metadata"]["managedFields"].take();
     let mut meta = take_meta(&mut obj, info.kind)?;
@@ -461,8 +467,8 @@ pub async fn update(
         .as_str()
         .unwrap_or("")
         .to_owned();
-    let obj = ctx.served.to_storage(obj)?;
-    check_fields(&ctx, &obj)?;
+    let mut obj = ctx.served.to_storage(obj)?;
+    check_fields(&ctx, &mut obj)?;
     let (code, stored) = write_with_retries(
         &ctx,
         &name,
@@ -522,7 +528,7 @@ pub async fn patch(
             let Some(current) = current else {
                 return Err(ctx.not_found(&name));
             };
-            let original = ctx.served.to_served(current.value()?);
+            let original = ctx.served.to_served(current.clone());
             let mut patched = rkube_api::patch::apply(kind, original, &patch, schema)?;
             let rv = patched["metadata"]["resourceVersion"]
                 .as_str()
@@ -536,8 +542,8 @@ pub async fn patch(
                 )));
             }
             check_type(&ctx, &mut patched)?;
-            let patched = ctx.served.to_storage(patched)?;
-            check_fields(&ctx, &patched)?;
+            let mut patched = ctx.served.to_storage(patched)?;
+            check_fields(&ctx, &mut patched)?;
             Ok((patched, rv))
         },
         target,
@@ -609,7 +615,11 @@ pub async fn apply(ctx: Ctx, body: Bytes, target: Target) -> Result<Response, St
             "the namespace of the object ({ns}) does not match the namespace on the request ({url_ns})"
         )));
     }
-    check_fields(&ctx, &ctx.served.to_storage(applied.clone())?)?;
+    if ctx.served.conversion.is_none() {
+        check_fields(&ctx, &mut applied)?;
+    } else {
+        check_fields(&ctx, &mut ctx.served.to_storage(applied.clone())?)?;
+    }
     let owner = manager(&ctx, "Apply", target)?;
     // Apply works in the request's version: managedFields record it.
     let schema =
@@ -639,7 +649,7 @@ pub async fn apply(ctx: Ctx, body: Bytes, target: Target) -> Result<Response, St
         dry_run,
         |current| {
             let current = current.ok_or_else(|| ctx.not_found(&name))?;
-            let live = ctx.served.to_served(current.value()?);
+            let live = ctx.served.to_served_ref(current);
             let mut merged = match managed::apply(Some(&live), &applied, &owner, force, schema, p) {
                 Ok(m) => m,
                 Err(conflicts) => {
@@ -867,30 +877,39 @@ fn merge_for_update(
 
 /// Whether anything outside metadata and status differs.
 fn spec_changed(new: &Value, old: &Value) -> bool {
-    let strip = |v: &Value| -> BTreeMap<String, Value> {
+    fn rest(v: &Value) -> impl Iterator<Item = (&String, &Value)> {
         v.as_object()
-            .map(|m| {
-                m.iter()
-                    .filter(|(k, _)| {
-                        !matches!(k.as_str(), "metadata" | "status" | "apiVersion" | "kind")
-                    })
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    strip(new) != strip(old)
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| !matches!(k.as_str(), "metadata" | "status" | "apiVersion" | "kind"))
+    }
+    !rest(new).eq(rest(old))
+}
+
+/// A client's own managedFields must at least decode as upstream's type
+/// (400 otherwise, worded as a decoding error of the object).
+fn check_managed_fields(info: &ResourceInfo, list: &Value) -> Result<(), Status> {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry;
+    <Vec<ManagedFieldsEntry> as serde::Deserialize>::deserialize(list)
+        .map(drop)
+        .map_err(|e| {
+            Status::bad_request(format!(
+                "{kind} in version \"{version}\" cannot be handled as a {kind}: metadata.managedFields: {e}",
+                kind = info.kind,
+                version = info.version,
+            ))
+        })
 }
 
 /// The update loop shared by PUT, PATCH and subresources: `compute` gets the
-/// current object (None if missing) and returns the desired object in the
+/// current object, parsed (None if missing), and returns the desired object in the
 /// storage version plus the resourceVersion the client asserted ("" for
 /// none). Returns the HTTP code and the stored object.
 pub async fn write_with_retries(
     ctx: &Ctx,
     name: &str,
     dry_run: bool,
-    compute: impl Fn(Option<&CachedObject>) -> Result<(Value, String), Status>,
+    compute: impl Fn(Option<&Value>) -> Result<(Value, String), Status>,
     target: Target,
     ownership: Ownership,
 ) -> Result<(u16, Arc<CachedObject>), Status> {
@@ -900,14 +919,25 @@ pub async fn write_with_retries(
     let key = ctx.key(ns.as_deref(), name);
     let mut cur = current(ctx, ns.as_deref(), name).await?;
     for _ in 0..MAX_ATTEMPTS {
-        let (desired, asserted_rv) = compute(cur.as_deref())?;
-        let Some(existing) = cur.clone() else {
+        let old = cur.as_deref().map(CachedObject::value).transpose()?;
+        let (desired, asserted_rv) = compute(old.as_ref())?;
+        let (Some(existing), Some(mut old)) = (cur.clone(), old) else {
             return Err(ctx.not_found(name));
         };
         if !asserted_rv.is_empty() && asserted_rv != existing.revision.to_string() {
             return Err(Status::stale(info.group, info.plural, name));
         }
-        let old = existing.value()?;
+        // managedFields stay aside until ownership is recorded: merging,
+        // defaulting and validation never read them.
+        let old_managed = managed::take_managed_fields(&mut old);
+        let mut desired = desired;
+        let sent_managed = managed::take_managed_fields(&mut desired);
+        if ownership == Ownership::Update
+            && let Some(sent) = &sent_managed
+            && Some(sent) != old_managed.as_ref()
+        {
+            check_managed_fields(&info, sent)?;
+        }
         let mut merged = merge_for_update(&info, desired, &old, target)?;
         if is_service(&info) {
             crate::services::keep_allocated(&mut merged, &old);
@@ -927,6 +957,8 @@ pub async fn write_with_retries(
             let generation = old["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
             new["metadata"]["generation"] = Value::from(generation);
         }
+        managed::restore_managed_fields(&mut old, old_managed);
+        managed::restore_managed_fields(&mut new, sent_managed);
         if ownership == Ownership::Update {
             managed::record_update(
                 Some(&old),
