@@ -51,6 +51,29 @@ struct ServerArgs {
     /// YAML file: the scheduler's profiles, plugins and weights, backoff.
     #[arg(long, value_name = "FILE")]
     scheduler_config: Option<PathBuf>,
+    /// Do not run the controllers in this process (ReplicaSets,
+    /// Deployments, ... then wait for another controller manager).
+    #[arg(long)]
+    disable_controllers: bool,
+    /// How long a node may stay silent (no Lease renewal) before the
+    /// node controller marks it Unknown and taints it unreachable.
+    #[arg(long, default_value = "40s", value_parser = parse_duration)]
+    node_monitor_grace_period: std::time::Duration,
+}
+
+/// `40s`, `2m`, `500ms`, or plain seconds.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((s, "s"), |i| s.split_at(i));
+    let n: u64 = num.parse().map_err(|_| format!("not a duration: {s:?}"))?;
+    match unit {
+        "ms" => Ok(std::time::Duration::from_millis(n)),
+        "s" => Ok(std::time::Duration::from_secs(n)),
+        "m" => Ok(std::time::Duration::from_secs(n * 60)),
+        "h" => Ok(std::time::Duration::from_secs(n * 3600)),
+        _ => Err(format!("not a duration: {s:?} (use ms, s, m or h)")),
+    }
 }
 
 fn main() -> Result<()> {
@@ -105,8 +128,24 @@ async fn server(args: ServerArgs) -> Result<()> {
         let client = rkube_scheduler::client_from_kubeconfig(&running.kubeconfig).await?;
         Some(rkube_scheduler::start(client, scheduler_config)?)
     };
+    let controllers = if args.disable_controllers {
+        None
+    } else {
+        let client =
+            rkube_scheduler::client_for(&running.kubeconfig, "kube-controller-manager").await?;
+        Some(rkube_controllers::start(
+            client,
+            rkube_controllers::Options {
+                node_monitor_grace_period: args.node_monitor_grace_period,
+                ..Default::default()
+            },
+        )?)
+    };
     wait_for_signal().await;
     eprintln!("shutting down");
+    if let Some(controllers) = controllers {
+        controllers.shutdown().await;
+    }
     if let Some(scheduler) = scheduler
         && let Err(e) = scheduler.shutdown().await
     {

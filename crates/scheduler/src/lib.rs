@@ -82,5 +82,5 @@ pub use pod_info::{PodInfo, is_gated};
 pub use preemption::PreemptionResult;
 pub use priority::PriorityClasses;
 pub use queue::{ClusterEvent, QueuedPod, SchedulingQueue};
-pub use runner::{SchedulerHandle, client_from_kubeconfig, run, start};
+pub use runner::{SchedulerHandle, client_for, client_from_kubeconfig, run, start};
 pub use snapshot::{NodeInfo, Snapshot, SnapshotOptions};

@@ -31,12 +31,24 @@ pub struct RkubeServer {
     pub etcd: Option<EtcdServer>,
     /// A fresh kubectl cache directory.
     cache_dir: tempfile::TempDir,
+    /// Extra flags for `rkube server`.
+    flags: Vec<String>,
 }
 
 impl RkubeServer {
     /// Start `binary` (the `rkube` executable) on `backend` and wait until
     /// `/readyz` answers.
     pub fn start(binary: impl AsRef<Path>, backend: Backend) -> RkubeServer {
+        Self::start_with_flags(binary, backend, &[])
+    }
+
+    /// [`RkubeServer::start`] with extra `rkube server` flags
+    /// (`--disable-controllers`, ...).
+    pub fn start_with_flags(
+        binary: impl AsRef<Path>,
+        backend: Backend,
+        flags: &[&str],
+    ) -> RkubeServer {
         let dir = tempfile::Builder::new()
             .prefix("rkube-test-")
             .tempdir()
@@ -57,6 +69,7 @@ impl RkubeServer {
                 .prefix("rkube-kubectl-")
                 .tempdir()
                 .expect("temp dir"),
+            flags: flags.iter().map(|f| (*f).to_owned()).collect(),
         };
         server.launch(free_port());
         server
@@ -74,6 +87,7 @@ impl RkubeServer {
             .arg(&self.addr)
             .arg("--datastore")
             .arg(&self.datastore)
+            .args(&self.flags)
             .env(
                 "RKUBE_LOG",
                 std::env::var("RKUBE_LOG").unwrap_or_else(|_| "warn".into()),

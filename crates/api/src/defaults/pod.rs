@@ -388,6 +388,63 @@ pub fn pod(pod: &mut api::Pod) {
     pod_spec(spec);
 }
 
+/// The annotation marking a static pod's mirror.
+const MIRROR_POD: &str = "kubernetes.io/config.mirror";
+
+/// Upstream's ServiceAccount admission on pod creation: a pod naming no
+/// ServiceAccount runs as `default` (mirror pods excepted). The check that
+/// the account exists needs IO and is not done here.
+pub fn service_account_admission(pod: &mut api::Pod) {
+    let mirror = pod
+        .metadata
+        .annotations
+        .as_ref()
+        .is_some_and(|a| a.contains_key(MIRROR_POD));
+    if mirror {
+        return;
+    }
+    let spec = pod.spec.get_or_insert_with(Default::default);
+    if spec
+        .service_account_name
+        .as_deref()
+        .is_none_or(str::is_empty)
+    {
+        spec.service_account_name = Some("default".into());
+        spec.service_account = Some("default".into());
+    }
+}
+
+/// Upstream's DefaultTolerationSeconds admission on pod creation: a pod
+/// that does not tolerate the `not-ready` and `unreachable` NoExecute
+/// taints tolerates each for 300 s, so that a short node outage does not
+/// evict it at once.
+pub fn default_toleration_seconds(pod: &mut api::Pod) {
+    const TAINTS: [&str; 2] = [
+        "node.kubernetes.io/not-ready",
+        "node.kubernetes.io/unreachable",
+    ];
+    let spec = pod.spec.get_or_insert_with(Default::default);
+    let tolerations = spec.tolerations.get_or_insert_with(Vec::new);
+    for key in TAINTS {
+        let tolerated = tolerations.iter().any(|t| {
+            let effect = t.effect.as_deref().unwrap_or("");
+            let op = t.operator.as_deref().unwrap_or("Equal");
+            (effect.is_empty() || effect == "NoExecute")
+                && (t.key.as_deref() == Some(key)
+                    || (op == "Exists" && t.key.as_deref().is_none_or(str::is_empty)))
+        });
+        if !tolerated {
+            tolerations.push(api::Toleration {
+                key: Some(key.into()),
+                operator: Some("Exists".into()),
+                effect: Some("NoExecute".into()),
+                toleration_seconds: Some(300),
+                value: None,
+            });
+        }
+    }
+}
+
 fn requests_from_limits(c: &mut api::Container) {
     let Some(res) = &mut c.resources else { return };
     let Some(limits) = &res.limits else { return };

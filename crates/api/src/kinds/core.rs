@@ -175,6 +175,8 @@ impl Strategy for Pods {
         });
         scheduling_gated_condition(pod);
         merge_match_label_keys(pod);
+        crate::defaults::pod::service_account_admission(pod);
+        crate::defaults::pod::default_toleration_seconds(pod);
     }
 
     fn default(obj: &mut Self::Object) {

@@ -8,13 +8,14 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::{
-    Backend, OutputExt, both_backends, configmap, create, fixture, get_json, manifest, server,
+    Backend, OutputExt, api_only_server, both_backends, configmap, create, fixture, get_json,
+    manifest,
 };
 
 const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  labels:\n    app: web\ndata:\n  color: blue\n";
 
 fn get_watch_sees_a_change(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     s.kubectl_with(&["create", "--validate=false", "-f", "-"], Some(CM), &[])
         .ok();
     let mut watch = s.kubectl_spawn(&[
@@ -92,7 +93,7 @@ fn get_watch_sees_a_change(backend: Backend) {
 }
 
 fn label_and_annotate(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     s.kubectl_with(&["create", "--validate=false", "-f", "-"], Some(CM), &[])
         .ok();
     s.kubectl(&["label", "cm", "settings", "tier=front"]).ok();
@@ -115,7 +116,7 @@ fn label_and_annotate(backend: Backend) {
 }
 
 fn scale_through_the_subresource(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     s.kubectl(&[
         "apply",
         "--validate=false",
@@ -165,7 +166,7 @@ fn scale_through_the_subresource(backend: Backend) {
 }
 
 fn replace_and_its_conflicts(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     s.kubectl_with(&["create", "--validate=false", "-f", "-"], Some(CM), &[])
         .ok();
     // replace with the file as it is now read back (resourceVersion kept).
@@ -194,7 +195,7 @@ fn replace_and_its_conflicts(backend: Backend) {
 }
 
 fn patch_merge_and_json(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     s.kubectl(&[
         "apply",
         "--validate=false",
@@ -287,7 +288,7 @@ fn patch_merge_and_json(backend: Backend) {
 }
 
 fn delete_by_file_and_with_finalizers(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     let file = fixture("seed/service-nodeport.yaml");
     s.kubectl(&["apply", "--validate=false", "-f", &file]).ok();
     // Deleting the file deletes the Service and the Namespace (which waits
@@ -334,7 +335,7 @@ fn delete_by_file_and_with_finalizers(backend: Backend) {
 }
 
 fn wait_for_a_condition(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: busybox\n";
     s.kubectl_with(&["create", "--validate=false", "-f", "-"], Some(pod), &[])
         .ok();

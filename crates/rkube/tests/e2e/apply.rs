@@ -12,7 +12,9 @@
 use serde_json::{Value, json};
 
 use crate::imperative::{defaulted_container, get_with_managed_fields, managed_by};
-use crate::{Backend, OutputExt, Problems, RkubeServer, both_backends, get_json, manifest, server};
+use crate::{
+    Backend, OutputExt, Problems, RkubeServer, api_only_server, both_backends, get_json, manifest,
+};
 
 /// Write `obj` to a file and `kubectl apply` it with `extra` flags.
 /// `--validate=false` until rkube serves the OpenAPI kubectl validates with.
@@ -86,7 +88,7 @@ fn deployment(labels: Value, replicas: Option<u32>, containers: Vec<Value>) -> V
 }
 
 fn client_side_apply_of_changed_manifests(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     let mut web = container("web", "nginx:1.26");
     web["ports"] = json!([{"name": "http", "containerPort": 80}]);
     web["env"] = json!([{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]);
@@ -234,7 +236,7 @@ fn configmap(labels: Option<Value>) -> Value {
 }
 
 fn client_side_apply_of_removed_labels(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     apply(&s, &configmap(Some(json!({"a": "1", "b": "2"}))), &[]).ok();
     s.kubectl(&["label", "cm", "c", "x=y"]).ok();
 
@@ -297,7 +299,7 @@ fn ssa_web(full: bool) -> Value {
 }
 
 fn server_side_apply(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     let mut p = Problems::default();
 
     // The documented example: a ConfigMap applied by kubectl.
@@ -546,7 +548,7 @@ fn server_side_apply(backend: Backend) {
 }
 
 fn client_side_to_server_side_migration(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     let mut p = Problems::default();
     let m1 = deployment(
         json!({"app": "web", "tier": "front"}),
@@ -665,7 +667,7 @@ fn client_side_to_server_side_migration(backend: Backend) {
 }
 
 fn diff_is_a_server_dry_run(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     let d1 = deployment(
         json!({"app": "web"}),
         Some(2),
@@ -742,7 +744,7 @@ fn diff_is_a_server_dry_run(backend: Backend) {
 }
 
 fn server_dry_run_stores_nothing(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     let cm = json!({
         "apiVersion": "v1",
         "kind": "ConfigMap",

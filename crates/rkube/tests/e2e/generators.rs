@@ -8,7 +8,7 @@
 
 use serde_json::{Value, json};
 
-use crate::{Backend, OutputExt, RkubeServer, both_backends, get_json, server};
+use crate::{Backend, OutputExt, RkubeServer, api_only_server, both_backends, get_json};
 
 /// The arguments with `--dry-run=client -o json` added (before a `--`).
 fn dry_run<'a>(args: &[&'a str]) -> Vec<&'a str> {
@@ -117,7 +117,7 @@ fn defaulted_container(mut c: Value) -> Value {
 }
 
 fn configmaps_and_secrets(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     s.kubectl(&["create", "namespace", "pb"]).ok();
     s.kubectl(&["create", "namespace", "js"]).ok();
     let bin = s.dir.path().join("bin.dat");
@@ -250,7 +250,7 @@ fn configmaps_and_secrets(backend: Backend) {
 }
 
 fn workloads(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     s.kubectl(&["create", "namespace", "pb"]).ok();
     s.kubectl(&["create", "namespace", "js"]).ok();
 
@@ -455,7 +455,7 @@ fn workloads(backend: Backend) {
 }
 
 fn services_and_ingresses(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     s.kubectl(&["create", "namespace", "pb"]).ok();
     s.kubectl(&["create", "namespace", "js"]).ok();
 
@@ -562,7 +562,7 @@ fn services_and_ingresses(backend: Backend) {
 }
 
 fn rbac_namespaces_priority_classes(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     s.kubectl(&["create", "namespace", "pb"]).ok();
     s.kubectl(&["create", "namespace", "js"]).ok();
 

@@ -11,7 +11,8 @@
 use serde_json::{Value, json};
 
 use crate::{
-    Backend, OutputExt, Problems, RkubeServer, both_backends, create, get_json, manifest, server,
+    Backend, OutputExt, Problems, RkubeServer, api_only_server, both_backends, create, get_json,
+    manifest,
 };
 
 /// The Deployment most tests start from (`kubectl create -f`).
@@ -98,7 +99,7 @@ fn script(s: &RkubeServer, name: &str, body: &str) -> String {
 }
 
 fn kubectl_run(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     let out = s
         .kubectl(&[
             "run",
@@ -166,7 +167,7 @@ fn kubectl_run(backend: Backend) {
 }
 
 fn kubectl_expose(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     create(&s, WEB);
     let out = s
         .kubectl(&[
@@ -275,7 +276,7 @@ spec:
 ";
 
 fn create_replace_delete_multi_document_file(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     let file = manifest(&s, "multi.yaml", MULTI);
     // --validate=false until rkube serves the OpenAPI kubectl validates with.
     let out = s.kubectl(&["create", "--validate=false", "-f", &file]).ok();
@@ -358,7 +359,7 @@ fn create_replace_delete_multi_document_file(backend: Backend) {
 /// are a map keyed on containerPort and protocol, Service ports on port and
 /// protocol).
 fn create_records_upstream_field_sets(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     let file = manifest(&s, "multi.yaml", MULTI);
     s.kubectl(&["create", "--validate=false", "-f", &file]).ok();
     let d = get_with_managed_fields(&s, &["deploy", "web"]);
@@ -391,7 +392,7 @@ fn create_records_upstream_field_sets(backend: Backend) {
 }
 
 fn kubectl_edit(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     create(&s, WEB);
     let editor = script(
         &s,
@@ -449,7 +450,7 @@ fn kubectl_edit(backend: Backend) {
 }
 
 fn kubectl_set_image(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     create(&s, WEB);
     let before = get_json(&s, &["deploy", "web"]);
     assert_eq!(
@@ -490,7 +491,7 @@ fn kubectl_set_image(backend: Backend) {
 }
 
 fn kubectl_set_env(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     create(&s, WEB);
     let out = s
         .kubectl(&["set", "env", "deployment/web", "A=1", "B=2"])
@@ -569,7 +570,7 @@ spec:
 }
 
 fn rollout_history_and_undo(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     // The Deployment at revision 2, as its controller would have annotated it.
     create(
         &s,
@@ -702,7 +703,7 @@ spec:
 }
 
 fn label_and_annotate_overwrite_and_remove(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     create(&s, WEB);
     let out = s.kubectl(&["label", "deploy", "web", "tier=front"]).ok();
     assert_eq!(out.trim(), "deployment.apps/web labeled");
@@ -781,7 +782,7 @@ fn label_and_annotate_overwrite_and_remove(backend: Backend) {
 const NODE: &str = "apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\n";
 
 fn taint_and_untaint(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     create(&s, NODE);
     let out = s.kubectl(&["taint", "nodes", "n1", "k=v:NoSchedule"]).ok();
     assert_eq!(out.trim(), "node/n1 tainted");
@@ -830,7 +831,7 @@ fn taint_and_untaint(backend: Backend) {
 }
 
 fn cordon_and_uncordon(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     create(&s, NODE);
     let out = s.kubectl(&["cordon", "n1"]).ok();
     assert_eq!(out.trim(), "node/n1 cordoned");

@@ -14,7 +14,7 @@ use kube::api::{
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use serde_json::json;
 
-use crate::{Backend, Problems, both_backends, server};
+use crate::{Backend, Problems, api_only_server, both_backends};
 
 async fn client(s: &crate::RkubeServer) -> kube::Client {
     let kubeconfig = Kubeconfig::read_from(s.kubeconfig()).expect("reading the kubeconfig");
@@ -66,7 +66,7 @@ where
 }
 
 fn kube_rs_patch_strategic_merge_and_apply(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

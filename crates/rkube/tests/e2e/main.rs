@@ -7,21 +7,28 @@
 
 mod api;
 mod apply;
+mod batch;
 mod crd;
 mod durability;
+mod endpoints;
 mod errors;
+mod gc;
 mod generators;
 mod imperative;
 mod kube_client;
 mod kube_client_crd;
 mod kube_client_writes;
 mod lifecycle;
+mod nodes;
 mod openapi;
 mod python_client;
 mod scheduler;
 mod seed;
+mod serviceaccounts;
 mod sim;
 mod smp;
+mod support;
+mod workloads;
 
 use std::path::PathBuf;
 
@@ -50,6 +57,16 @@ macro_rules! both_backends {
 /// Start a server on `backend`.
 pub fn server(backend: Backend) -> RkubeServer {
     RkubeServer::start(env!("CARGO_BIN_EXE_rkube"), backend)
+}
+
+/// A server whose objects only clients change: no controllers (for tests
+/// of what the API stores, which controllers would race with).
+pub fn api_only_server(backend: Backend) -> RkubeServer {
+    RkubeServer::start_with_flags(
+        env!("CARGO_BIN_EXE_rkube"),
+        backend,
+        &["--disable-controllers"],
+    )
 }
 
 /// A fixture file's path.

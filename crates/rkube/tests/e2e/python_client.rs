@@ -6,7 +6,7 @@
 
 use std::process::{Command, Stdio};
 
-use crate::{Backend, both_backends, fixture, server};
+use crate::{Backend, api_only_server, both_backends, fixture};
 
 /// Run `tests/fixtures/python/<script>` against a new server on `backend`.
 fn run_script(backend: Backend, script: &str) {
@@ -25,7 +25,7 @@ fn run_script(backend: Backend, script: &str) {
         ),
     }
 
-    let s = server(backend);
+    let s = api_only_server(backend);
     let mut command = Command::new("python3");
     command
         .arg(fixture(&format!("python/{script}")))

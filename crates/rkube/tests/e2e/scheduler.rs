@@ -10,83 +10,12 @@
 //! other, the store behind the server makes no difference to it, and each
 //! test on etcd adds seconds to the suite.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::support::{Sim, condition, eventually, server_with_flags};
 use crate::{Backend, OutputExt, RkubeServer, both_backends, create, get_json, server};
-
-/// An `rkube sim` process, killed on drop.
-struct Sim {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Sim {
-    /// Start `rkube sim` with `args` and wait until its `nodes` nodes are
-    /// Ready.
-    fn start(s: &RkubeServer, nodes: usize, args: &[&str]) -> Sim {
-        let log = s.dir.path().join("sim.log");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_rkube"));
-        command
-            .arg("sim")
-            .arg("--kubeconfig")
-            .arg(s.kubeconfig())
-            .arg("--nodes")
-            .arg(nodes.to_string())
-            .args(["--termination-delay", "100ms"])
-            .args(args)
-            .env("RKUBE_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("sim log"));
-        let child = rkube_testkit::die_with_parent(&mut command)
-            .spawn()
-            .expect("starting rkube sim");
-        let sim = Sim { child, log };
-        eventually(s, "the simulated nodes to be Ready", 30, || {
-            let list = get_json(s, &["nodes"]);
-            let ready = list["items"]
-                .as_array()?
-                .iter()
-                .filter(|n| condition(n, "Ready")["status"] == "True")
-                .count();
-            (ready == nodes).then_some(())
-        });
-        sim
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!(
-                "sim log:\n{}",
-                std::fs::read_to_string(&self.log).unwrap_or_default()
-            );
-        }
-    }
-}
-
-/// Poll `f` every 50 ms until it returns `Some`, for at most `secs`
-/// seconds; on timeout fail with the server's log.
-fn eventually<T>(s: &RkubeServer, what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}\nserver log:\n{}",
-            s.log()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// A pod manifest: `labels` and `spec` are YAML lines indented for their
 /// place (`spec` lines go before `containers`), requesting `cpu`.
@@ -104,13 +33,6 @@ fn pod(name: &str, labels: &[(&str, &str)], cpu: &str, spec: &str) -> String {
         "  containers:\n  - name: c\n    image: busybox\n    resources:\n      requests:\n        cpu: {cpu}\n"
     ));
     y
-}
-
-fn condition<'a>(obj: &'a Value, type_: &str) -> &'a Value {
-    obj["status"]["conditions"]
-        .as_array()
-        .and_then(|cs| cs.iter().find(|c| c["type"] == type_))
-        .unwrap_or(&Value::Null)
 }
 
 /// Wait until the pods are bound; their nodes, in order.
@@ -512,30 +434,6 @@ fn describe_shows_why_a_node_was_chosen() {
     for n in ["sim-0", "sim-1", "sim-2"] {
         assert!(all.2.contains(&format!("{n} scored ")), "{all:?}");
     }
-}
-
-/// A server started with extra command-line flags: `rkube` behind a small
-/// wrapper script that appends them (the test kit starts servers with its
-/// own flags only). The script's directory lives as long as the server.
-fn server_with_flags(flags: &[&str]) -> (RkubeServer, tempfile::TempDir) {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::Builder::new()
-        .prefix("rkube-wrapper-")
-        .tempdir()
-        .expect("temp dir");
-    let script = dir.path().join("rkube");
-    let quoted: Vec<String> = flags.iter().map(|f| format!("'{f}'")).collect();
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\nexec '{}' \"$@\" {}\n",
-            env!("CARGO_BIN_EXE_rkube"),
-            quoted.join(" ")
-        ),
-    )
-    .expect("writing the wrapper");
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    (RkubeServer::start(&script, Backend::Sqlite), dir)
 }
 
 #[test]

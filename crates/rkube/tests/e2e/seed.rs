@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::{Backend, OutputExt, both_backends, fixture, get_json, server, table};
+use crate::{Backend, OutputExt, api_only_server, both_backends, fixture, get_json, table};
 
 const SEED: &[&str] = &[
     "seed/tomcat.yaml",
@@ -13,7 +13,7 @@ const SEED: &[&str] = &[
 ];
 
 fn apply_every_seed_manifest(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     for file in SEED {
         let out = s
             .kubectl(&["apply", "--validate=false", "-f", &fixture(file)])
@@ -91,7 +91,7 @@ fn apply_every_seed_manifest(backend: Backend) {
 }
 
 fn get_in_every_format(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     for file in SEED {
         s.kubectl(&["apply", "--validate=false", "-f", &fixture(file)])
             .ok();
@@ -279,7 +279,7 @@ fn get_in_every_format(backend: Backend) {
 }
 
 fn describe_reads_objects_and_events(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     s.kubectl(&[
         "apply",
         "--validate=false",

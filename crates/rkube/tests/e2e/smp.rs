@@ -15,7 +15,7 @@
 use serde_json::{Value, json};
 
 use crate::imperative::defaulted_container;
-use crate::{Backend, OutputExt, RkubeServer, both_backends, create, get_json, server};
+use crate::{Backend, OutputExt, RkubeServer, api_only_server, both_backends, create, get_json};
 
 /// What a case expects.
 enum Expect {
@@ -449,7 +449,7 @@ fn section(obj: &Value, pointer: &str) -> Value {
 }
 
 fn strategic_merge_patch_directives(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     let mut failures = Vec::new();
     for (i, case) in cases().into_iter().enumerate() {
         let name = format!("smp-{i}");

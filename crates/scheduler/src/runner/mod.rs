@@ -116,11 +116,24 @@ pub async fn run(
 /// A kube client from a kubeconfig file (the admin kubeconfig `rkube
 /// server` writes).
 pub async fn client_from_kubeconfig(path: &Path) -> Result<Client> {
+    client_for(path, "kube-scheduler").await
+}
+
+/// A client from a kubeconfig file that introduces itself as `component`
+/// (its `User-Agent`, and so the field manager of its writes, as
+/// upstream's components do).
+pub async fn client_for(path: &Path, component: &str) -> Result<Client> {
     let kubeconfig =
         Kubeconfig::read_from(path).with_context(|| format!("reading {}", path.display()))?;
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-        .await
-        .context("loading the kubeconfig")?;
+    let mut config =
+        kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+            .await
+            .context("loading the kubeconfig")?;
+    let agent = format!("{component}/v1.32.0 (linux/amd64) rkube");
+    config.headers.push((
+        http::header::USER_AGENT,
+        http::HeaderValue::from_str(&agent).context("user agent")?,
+    ));
     Client::try_from(config).context("building the kube client")
 }
 

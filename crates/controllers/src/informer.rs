@@ -1,0 +1,251 @@
+//! Shared informers: one watch per kind for every controller, a local
+//! cache of its objects by namespace, and change handlers (which only
+//! enqueue keys; the work happens in the controllers' workers).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event};
+use kube::{Api, Client, Resource, ResourceExt};
+use parking_lot::RwLock;
+use serde::de::DeserializeOwned;
+use tokio::sync::watch;
+use tracing::warn;
+
+/// One change seen by an informer.
+pub enum Change<'a, K> {
+    /// Added (`old` is None) or modified.
+    Applied {
+        /// The object before, if it was known.
+        old: Option<&'a K>,
+        /// The object now.
+        new: &'a K,
+    },
+    /// Deleted (the last state known).
+    Deleted(&'a K),
+}
+
+type Handler<K> = Box<dyn Fn(Change<'_, K>) + Send + Sync>;
+
+/// A cache of one kind, kept current by a watch.
+pub struct Informer<K> {
+    inner: Arc<Inner<K>>,
+}
+
+impl<K> Clone for Informer<K> {
+    fn clone(&self) -> Self {
+        Informer {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+struct Inner<K> {
+    /// Namespace ("" for cluster-scoped kinds) → name → object.
+    objects: RwLock<BTreeMap<String, HashMap<String, Arc<K>>>>,
+    handlers: RwLock<Vec<Handler<K>>>,
+    synced: watch::Sender<bool>,
+}
+
+impl<K> Default for Informer<K> {
+    fn default() -> Self {
+        Informer {
+            inner: Arc::new(Inner {
+                objects: RwLock::new(BTreeMap::new()),
+                handlers: RwLock::new(Vec::new()),
+                synced: watch::channel(false).0,
+            }),
+        }
+    }
+}
+
+impl<K> Informer<K>
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    K::DynamicType: Default,
+{
+    /// An informer that starts watching with [`Informer::run`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Call `handler` for every change from now on (register before
+    /// [`Informer::run`] so that the first listing is seen too).
+    pub fn on_change(&self, handler: impl Fn(Change<'_, K>) + Send + Sync + 'static) {
+        self.inner.handlers.write().push(Box::new(handler));
+    }
+
+    /// The object `namespace/name` ("" namespace for cluster-scoped kinds).
+    pub fn get(&self, namespace: &str, name: &str) -> Option<Arc<K>> {
+        self.inner.objects.read().get(namespace)?.get(name).cloned()
+    }
+
+    /// The object for a key `namespace/name` or `name`.
+    pub fn get_key(&self, key: &str) -> Option<Arc<K>> {
+        let (ns, name) = split_key(key);
+        self.get(ns, name)
+    }
+
+    /// Every object of a namespace.
+    pub fn list_namespace(&self, namespace: &str) -> Vec<Arc<K>> {
+        self.inner
+            .objects
+            .read()
+            .get(namespace)
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Every object.
+    pub fn list(&self) -> Vec<Arc<K>> {
+        self.inner
+            .objects
+            .read()
+            .values()
+            .flat_map(|m| m.values().cloned())
+            .collect()
+    }
+
+    /// How many objects are cached.
+    pub fn len(&self) -> usize {
+        self.inner.objects.read().values().map(HashMap::len).sum()
+    }
+
+    /// Whether no object is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Wait until the first listing is in.
+    pub async fn synced(&self) {
+        let mut rx = self.inner.synced.subscribe();
+        let _ = rx.wait_for(|s| *s).await;
+    }
+
+    /// Watch `api` until the task is dropped.
+    pub async fn run(self, api: Api<K>) {
+        let stream =
+            watcher::watcher(api, watcher::Config::default().any_semantic()).default_backoff();
+        futures::pin_mut!(stream);
+        let mut relist: Option<HashMap<(String, String), K>> = None;
+        while let Some(event) = stream.next().await {
+            match event {
+                Ok(Event::Init) => relist = Some(HashMap::new()),
+                Ok(Event::InitApply(obj)) => {
+                    if let Some(r) = relist.as_mut() {
+                        r.insert((obj.namespace().unwrap_or_default(), obj.name_any()), obj);
+                    }
+                }
+                Ok(Event::InitDone) => {
+                    if let Some(r) = relist.take() {
+                        self.replace_all(r);
+                    }
+                    self.inner.synced.send_replace(true);
+                }
+                Ok(Event::Apply(obj)) => self.apply(obj),
+                Ok(Event::Delete(obj)) => self.delete(&obj),
+                Err(e) => warn!("watching {}: {e}", K::plural(&Default::default())),
+            }
+        }
+    }
+
+    fn apply(&self, obj: K) {
+        let (ns, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
+        let new = Arc::new(obj);
+        let old = self
+            .inner
+            .objects
+            .write()
+            .entry(ns)
+            .or_default()
+            .insert(name, new.clone());
+        self.notify(Change::Applied {
+            old: old.as_deref(),
+            new: &new,
+        });
+    }
+
+    fn delete(&self, obj: &K) {
+        let (ns, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
+        let removed = {
+            let mut objects = self.inner.objects.write();
+            let removed = objects.get_mut(&ns).and_then(|m| m.remove(&name));
+            if objects.get(&ns).is_some_and(HashMap::is_empty) {
+                objects.remove(&ns);
+            }
+            removed
+        };
+        self.notify(Change::Deleted(removed.as_deref().unwrap_or(obj)));
+    }
+
+    /// A fresh listing: what is gone was deleted, the rest applied.
+    fn replace_all(&self, listed: HashMap<(String, String), K>) {
+        let mut gone = Vec::new();
+        {
+            let objects = self.inner.objects.read();
+            for (ns, m) in objects.iter() {
+                for (name, obj) in m {
+                    if !listed.contains_key(&(ns.clone(), name.clone())) {
+                        gone.push(obj.clone());
+                    }
+                }
+            }
+        }
+        for obj in gone {
+            self.delete(&obj);
+        }
+        for (_, obj) in listed {
+            let unchanged = self
+                .get(&obj.namespace().unwrap_or_default(), &obj.name_any())
+                .is_some_and(|o| o.resource_version() == obj.resource_version());
+            if !unchanged {
+                self.apply(obj);
+            }
+        }
+    }
+
+    fn notify(&self, change: Change<'_, K>) {
+        for h in self.inner.handlers.read().iter() {
+            h(match &change {
+                Change::Applied { old, new } => Change::Applied { old: *old, new },
+                Change::Deleted(o) => Change::Deleted(o),
+            });
+        }
+    }
+}
+
+/// Start an informer on every object of a kind.
+pub fn spawn_all<K>(client: &Client, informer: &Informer<K>) -> tokio::task::JoinHandle<()>
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    K::DynamicType: Default,
+{
+    tokio::spawn(informer.clone().run(Api::<K>::all(client.clone())))
+}
+
+/// `namespace/name` of a key (`name` alone for cluster-scoped objects).
+pub fn split_key(key: &str) -> (&str, &str) {
+    key.split_once('/').unwrap_or(("", key))
+}
+
+/// The key of an object: `namespace/name`, or `name` when cluster-scoped.
+pub fn key_of<K: Resource>(obj: &K) -> String {
+    match obj.meta().namespace.as_deref() {
+        Some(ns) if !ns.is_empty() => format!("{ns}/{}", obj.meta().name.as_deref().unwrap_or("")),
+        _ => obj.meta().name.clone().unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys() {
+        assert_eq!(split_key("ns/a"), ("ns", "a"));
+        assert_eq!(split_key("node-1"), ("", "node-1"));
+    }
+}

@@ -1,0 +1,343 @@
+//! rkube's controller manager: the controllers that make the cluster's
+//! objects come true, as clients of the API server (kube-rs), in the
+//! style of kube-controller-manager.
+//!
+//! # How it works
+//!
+//! [`start`] builds one shared [`Informer`] per kind (one watch each, a
+//! local cache) and registers each controller's change handlers on them.
+//! Handlers only put keys (`namespace/name`) on the controller's
+//! [`WorkQueue`]; the controller's workers take keys one at a time (a key
+//! is never worked on twice at once), read the caches, and write through
+//! the API. A failed key is retried with exponential backoff (5 ms up to
+//! 1000 s), a key may ask to be looked at again later (`Ok(Some(delay))`),
+//! and every key of a controller is queued again every
+//! [`RESYNC_PERIOD`], in case an event was missed.
+//!
+//! Workers start once every informer has listed: a controller never acts
+//! on a partial view. Controllers that create or delete pods keep
+//! [`Expectations`] so they do not act twice before their own writes come
+//! back through the watch.
+//!
+//! # Code map
+//!
+//! - [`informer`], [`queue`], [`expectations`], [`events`]: the runtime.
+//! - [`pods`]: pod predicates, controller references, deletion order.
+//! - one module per controller: [`replicaset`], [`serviceaccount`],
+//!   [`endpoints`] (Endpoints and EndpointSlices), [`gc`] (the garbage
+//!   collector), [`job`] (with ttlSecondsAfterFinished), [`cronjob`]
+//!   (schedules parsed by [`cron`]).
+
+#![warn(missing_docs)]
+
+pub mod cron;
+pub mod cronjob;
+pub mod deployment;
+pub mod endpoints;
+pub mod events;
+pub mod expectations;
+pub mod gc;
+pub mod informer;
+pub mod job;
+pub mod nodelifecycle;
+pub mod pods;
+pub mod queue;
+pub mod replicaset;
+pub mod serviceaccount;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Endpoints, Namespace, Node, Service, ServiceAccount};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use kube::Client;
+use tokio::task::JoinHandle;
+use tracing::{debug, info};
+
+pub use events::{EventType, Recorder};
+pub use expectations::Expectations;
+pub use informer::{Change, Informer, key_of, split_key};
+pub use queue::WorkQueue;
+
+/// Every key of every controller is looked at again this often.
+pub const RESYNC_PERIOD: Duration = Duration::from_secs(300);
+
+/// The caches the controllers share, and the client they write with.
+pub struct Cluster {
+    /// Writes.
+    pub client: Client,
+    /// Pods.
+    pub pods: Informer<Pod>,
+    /// ReplicaSets.
+    pub replica_sets: Informer<ReplicaSet>,
+    /// Jobs.
+    pub jobs: Informer<Job>,
+    /// CronJobs.
+    pub cron_jobs: Informer<CronJob>,
+    /// Deployments.
+    pub deployments: Informer<Deployment>,
+    /// Namespaces.
+    pub namespaces: Informer<Namespace>,
+    /// ServiceAccounts.
+    pub service_accounts: Informer<ServiceAccount>,
+    /// Services.
+    pub services: Informer<Service>,
+    /// Endpoints.
+    pub endpoints: Informer<Endpoints>,
+    /// EndpointSlices.
+    pub endpoint_slices: Informer<EndpointSlice>,
+    /// Nodes.
+    pub nodes: Informer<Node>,
+    /// DaemonSets.
+    pub daemon_sets: Informer<k8s_openapi::api::apps::v1::DaemonSet>,
+    /// StatefulSets.
+    pub stateful_sets: Informer<k8s_openapi::api::apps::v1::StatefulSet>,
+    /// ControllerRevisions.
+    pub controller_revisions: Informer<k8s_openapi::api::apps::v1::ControllerRevision>,
+    /// PersistentVolumeClaims.
+    pub persistent_volume_claims: Informer<k8s_openapi::api::core::v1::PersistentVolumeClaim>,
+    /// Leases (node heartbeats).
+    pub leases: Informer<k8s_openapi::api::coordination::v1::Lease>,
+}
+
+impl Cluster {
+    fn new(client: Client) -> Cluster {
+        Cluster {
+            client,
+            pods: Informer::new(),
+            replica_sets: Informer::new(),
+            jobs: Informer::new(),
+            cron_jobs: Informer::new(),
+            deployments: Informer::new(),
+            namespaces: Informer::new(),
+            service_accounts: Informer::new(),
+            services: Informer::new(),
+            endpoints: Informer::new(),
+            endpoint_slices: Informer::new(),
+            nodes: Informer::new(),
+            daemon_sets: Informer::new(),
+            stateful_sets: Informer::new(),
+            controller_revisions: Informer::new(),
+            persistent_volume_claims: Informer::new(),
+            leases: Informer::new(),
+        }
+    }
+
+    fn spawn_informers(&self) -> Vec<JoinHandle<()>> {
+        vec![
+            informer::spawn_all(&self.client, &self.pods),
+            informer::spawn_all(&self.client, &self.replica_sets),
+            informer::spawn_all(&self.client, &self.jobs),
+            informer::spawn_all(&self.client, &self.cron_jobs),
+            informer::spawn_all(&self.client, &self.deployments),
+            informer::spawn_all(&self.client, &self.namespaces),
+            informer::spawn_all(&self.client, &self.service_accounts),
+            informer::spawn_all(&self.client, &self.services),
+            informer::spawn_all(&self.client, &self.endpoints),
+            informer::spawn_all(&self.client, &self.endpoint_slices),
+            informer::spawn_all(&self.client, &self.nodes),
+            informer::spawn_all(&self.client, &self.daemon_sets),
+            informer::spawn_all(&self.client, &self.stateful_sets),
+            informer::spawn_all(&self.client, &self.controller_revisions),
+            informer::spawn_all(&self.client, &self.persistent_volume_claims),
+            informer::spawn_all(&self.client, &self.leases),
+        ]
+    }
+
+    async fn synced(&self) {
+        self.pods.synced().await;
+        self.replica_sets.synced().await;
+        self.jobs.synced().await;
+        self.cron_jobs.synced().await;
+        self.deployments.synced().await;
+        self.namespaces.synced().await;
+        self.service_accounts.synced().await;
+        self.services.synced().await;
+        self.endpoints.synced().await;
+        self.endpoint_slices.synced().await;
+        self.nodes.synced().await;
+        self.daemon_sets.synced().await;
+        self.stateful_sets.synced().await;
+        self.controller_revisions.synced().await;
+        self.persistent_volume_claims.synced().await;
+        self.leases.synced().await;
+    }
+}
+
+/// What a reconcile asks for: nothing, or another look after a delay.
+pub type Requeue = Option<Duration>;
+
+type Reconcile =
+    Arc<dyn Fn(String) -> Pin<Box<dyn Future<Output = Result<Requeue>> + Send>> + Send + Sync>;
+
+/// One controller: its queue, and the function that brings one key's
+/// object to its desired state.
+pub struct Controller {
+    /// Its name, for logs (`replicaset`).
+    pub name: &'static str,
+    /// The keys to look at.
+    pub queue: WorkQueue,
+    /// Workers taking keys concurrently.
+    pub workers: usize,
+    /// Keys to queue on every resync (the controller's own objects).
+    pub resync: Box<dyn Fn() -> Vec<String> + Send + Sync>,
+    reconcile: Reconcile,
+}
+
+impl Controller {
+    /// A controller calling `reconcile` for each key.
+    pub fn new<F, Fut>(
+        name: &'static str,
+        queue: WorkQueue,
+        workers: usize,
+        resync: impl Fn() -> Vec<String> + Send + Sync + 'static,
+        reconcile: F,
+    ) -> Controller
+    where
+        F: Fn(String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Requeue>> + Send + 'static,
+    {
+        Controller {
+            name,
+            queue,
+            workers,
+            resync: Box::new(resync),
+            reconcile: Arc::new(move |key| Box::pin(reconcile(key))),
+        }
+    }
+
+    fn spawn(self) -> Vec<JoinHandle<()>> {
+        let mut tasks = Vec::new();
+        for _ in 0..self.workers.max(1) {
+            let queue = self.queue.clone();
+            let reconcile = self.reconcile.clone();
+            let name = self.name;
+            tasks.push(tokio::spawn(async move {
+                while let Some(key) = queue.next().await {
+                    match reconcile(key.clone()).await {
+                        Ok(requeue) => {
+                            queue.forget(&key);
+                            if let Some(delay) = requeue {
+                                queue.add_after(key.clone(), delay);
+                            }
+                        }
+                        Err(e) => {
+                            debug!("{name} {key}: {e:#}");
+                            queue.add_rate_limited(&key);
+                        }
+                    }
+                    queue.done(&key);
+                }
+            }));
+        }
+        let queue = self.queue.clone();
+        let resync = self.resync;
+        tasks.push(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(RESYNC_PERIOD).await;
+                for key in resync() {
+                    queue.add(key);
+                }
+            }
+        }));
+        tasks
+    }
+}
+
+/// Options of the controller manager.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Workers per controller.
+    pub workers: usize,
+    /// How long a node may go without a heartbeat before it is marked
+    /// Unknown (upstream's `--node-monitor-grace-period`).
+    pub node_monitor_grace_period: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            workers: 4,
+            node_monitor_grace_period: Duration::from_secs(40),
+        }
+    }
+}
+
+/// The running controller manager; stops when dropped or shut down.
+pub struct Running {
+    tasks: Vec<JoinHandle<()>>,
+    queues: Vec<WorkQueue>,
+}
+
+impl Running {
+    /// Stop every controller and informer.
+    pub async fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        for q in &self.queues {
+            q.shut_down();
+        }
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Start every controller; they begin working once the caches have
+/// listed.
+pub fn start(client: Client, options: Options) -> Result<Running> {
+    let cluster = Arc::new(Cluster::new(client));
+    let controllers = vec![
+        replicaset::controller(&cluster, &options),
+        job::controller(&cluster, &options),
+        cronjob::controller(&cluster, &options),
+        deployment::controller(&cluster, &options),
+        nodelifecycle::controller(&cluster, &options),
+        serviceaccount::controller(&cluster, &options),
+        endpoints::controller(&cluster, &options),
+        endpoints::slice_controller(&cluster, &options),
+        gc::controller(&cluster, &options),
+    ];
+    let queues = controllers.iter().map(|c| c.queue.clone()).collect();
+    let mut tasks = cluster.spawn_informers();
+    tasks.push(tokio::spawn(async move {
+        cluster.synced().await;
+        info!(
+            "controllers: caches synced, starting {} controllers",
+            controllers.len()
+        );
+        let mut workers = Vec::new();
+        for c in controllers {
+            workers.extend(c.spawn());
+        }
+        // Keep the workers' handles alive with this task; aborting it
+        // (shutdown) drops them, and the queues shutting down ends them.
+        let _guard = AbortAll(workers);
+        std::future::pending::<()>().await;
+    }));
+    Ok(Running { tasks, queues })
+}
+
+struct AbortAll(Vec<JoinHandle<()>>);
+
+impl Drop for AbortAll {
+    fn drop(&mut self) {
+        for t in &self.0 {
+            t.abort();
+        }
+    }
+}

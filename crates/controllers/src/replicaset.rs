@@ -1,0 +1,526 @@
+//! The ReplicaSet controller (upstream's `replicaset` controller): keeps
+//! `spec.replicas` active pods matching the selector, adopting orphans that
+//! match and releasing pods that stop matching, and reports status.
+//!
+//! Creations go out in slow-start batches (1, 2, 4, ... up to
+//! [`BURST`] per sync) so that a failing template costs one error, not
+//! hundreds; deletions pick pods in upstream's order
+//! ([`pods::sort_for_deletion`]).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetStatus};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams, Preconditions};
+use kube::{Api, ResourceExt};
+use rkube_scheduler::labels::{EMPTY_LABELS, Selector};
+use serde_json::json;
+
+use crate::events::EventType;
+use crate::informer::{Change, key_of};
+use crate::pods::{self, controller_ref};
+use crate::{Cluster, Controller, Expectations, Options, Recorder, Requeue, WorkQueue};
+
+/// Pods created or deleted in one sync, at most (upstream's burstReplicas).
+pub const BURST: usize = 500;
+
+/// The controller.
+pub fn controller(cluster: &Arc<Cluster>, options: &Options) -> Controller {
+    let queue = WorkQueue::new();
+    let rs = Arc::new(ReplicaSets {
+        cluster: cluster.clone(),
+        expectations: Expectations::default(),
+        recorder: Recorder::new(cluster.client.clone(), "replicaset-controller"),
+    });
+    {
+        let queue = queue.clone();
+        cluster.replica_sets.on_change(move |c| match c {
+            Change::Applied { new, .. } => queue.add(key_of(new)),
+            Change::Deleted(old) => queue.add(key_of(old)),
+        });
+    }
+    {
+        let (queue, rs) = (queue.clone(), rs.clone());
+        cluster.pods.on_change(move |c| rs.pod_changed(&queue, c));
+    }
+    let resync = {
+        let cluster = cluster.clone();
+        move || {
+            cluster
+                .replica_sets
+                .list()
+                .iter()
+                .map(|r| key_of(&**r))
+                .collect()
+        }
+    };
+    Controller::new("replicaset", queue, options.workers, resync, move |key| {
+        let rs = rs.clone();
+        async move { rs.sync(&key).await }
+    })
+}
+
+struct ReplicaSets {
+    cluster: Arc<Cluster>,
+    expectations: Expectations,
+    recorder: Recorder,
+}
+
+fn owner_key(pod: &Pod) -> Option<String> {
+    let r = controller_ref(&pod.metadata)?;
+    (r.kind == "ReplicaSet" && r.api_version.starts_with("apps/"))
+        .then(|| format!("{}/{}", pod.namespace().unwrap_or_default(), r.name))
+}
+
+fn selector_of(rs: &ReplicaSet) -> Selector {
+    Selector::from_label_selector(rs.spec.as_ref().map(|s| &s.selector))
+}
+
+fn labels_of(pod: &Pod) -> &BTreeMap<String, String> {
+    pod.metadata.labels.as_ref().unwrap_or(&EMPTY_LABELS)
+}
+
+impl ReplicaSets {
+    /// Queue the ReplicaSets a pod change concerns.
+    fn pod_changed(&self, queue: &WorkQueue, change: Change<'_, Pod>) {
+        match change {
+            Change::Applied { old: None, new } => {
+                if let Some(key) = owner_key(new) {
+                    self.expectations.creation_observed(&key);
+                    queue.add(key);
+                } else {
+                    self.queue_matching(queue, new);
+                }
+            }
+            Change::Applied {
+                old: Some(old),
+                new,
+            } => {
+                let (ok, nk) = (owner_key(old), owner_key(new));
+                if ok != nk
+                    && let Some(k) = &ok
+                {
+                    queue.add(k.clone());
+                }
+                match nk {
+                    Some(k) => {
+                        if new.metadata.deletion_timestamp.is_some()
+                            && old.metadata.deletion_timestamp.is_none()
+                        {
+                            // Graceful deletion began: count it as gone.
+                            self.expectations.deletion_observed(&k);
+                        }
+                        queue.add(k);
+                    }
+                    None if old.metadata.labels != new.metadata.labels || ok.is_some() => {
+                        self.queue_matching(queue, new)
+                    }
+                    None => {}
+                }
+            }
+            Change::Deleted(old) => {
+                if let Some(key) = owner_key(old) {
+                    if old.metadata.deletion_timestamp.is_none() {
+                        self.expectations.deletion_observed(&key);
+                    }
+                    queue.add(key);
+                }
+            }
+        }
+    }
+
+    /// An orphan: every ReplicaSet of its namespace whose selector matches
+    /// may adopt it.
+    fn queue_matching(&self, queue: &WorkQueue, pod: &Pod) {
+        let ns = pod.namespace().unwrap_or_default();
+        for rs in self.cluster.replica_sets.list_namespace(&ns) {
+            if selector_of(&rs).matches(labels_of(pod)) {
+                queue.add(key_of(&*rs));
+            }
+        }
+    }
+
+    async fn sync(&self, key: &str) -> Result<Requeue> {
+        let Some(rs) = self.cluster.replica_sets.get_key(key) else {
+            self.expectations.forget(key);
+            return Ok(None);
+        };
+        let ns = rs.namespace().unwrap_or_default();
+        let selector = selector_of(&rs);
+        let pods_api: Api<Pod> = Api::namespaced(self.cluster.client.clone(), &ns);
+        let uid = rs.uid().unwrap_or_default();
+
+        // Claim: our pods, orphans we adopt, pods we release.
+        let mut owned: Vec<Arc<Pod>> = Vec::new();
+        for pod in self.cluster.pods.list_namespace(&ns) {
+            let matches = selector.matches(labels_of(&pod));
+            match controller_ref(&pod.metadata) {
+                Some(r) if r.uid == uid => {
+                    if matches || rs.metadata.deletion_timestamp.is_some() {
+                        owned.push(pod);
+                    } else {
+                        self.release(&pods_api, &pod, &uid).await?;
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    if matches
+                        && pod.metadata.deletion_timestamp.is_none()
+                        && rs.metadata.deletion_timestamp.is_none()
+                        && let Some(p) = self.adopt(&pods_api, &rs, &pod).await?
+                    {
+                        owned.push(Arc::new(p));
+                    }
+                }
+            }
+        }
+        let active: Vec<&Pod> = owned
+            .iter()
+            .map(|p| &**p)
+            .filter(|p| pods::is_active(p))
+            .collect();
+
+        let mut manage_error = None;
+        if self.expectations.satisfied(key) && rs.metadata.deletion_timestamp.is_none() {
+            if let Err(e) = self.manage(key, &rs, &active, &pods_api).await {
+                manage_error = Some(e);
+            }
+        }
+        let requeue = self
+            .update_status(&rs, &owned, manage_error.as_ref())
+            .await?;
+        match manage_error {
+            Some(e) => Err(e),
+            None => Ok(requeue),
+        }
+    }
+
+    /// Create or delete pods to reach `spec.replicas`.
+    async fn manage(
+        &self,
+        key: &str,
+        rs: &ReplicaSet,
+        active: &[&Pod],
+        api: &Api<Pod>,
+    ) -> Result<()> {
+        let want = rs
+            .spec
+            .as_ref()
+            .and_then(|s| s.replicas)
+            .unwrap_or(1)
+            .max(0) as usize;
+        let have = active.len();
+        if have < want {
+            let n = (want - have).min(BURST);
+            self.expectations.expect(key, n as i64, 0);
+            let template = rs
+                .spec
+                .as_ref()
+                .and_then(|s| s.template.clone())
+                .unwrap_or_default();
+            let pod = pods::pod_from_template(
+                &template,
+                &rs.namespace().unwrap_or_default(),
+                format!("{}-", rs.name_any()),
+                Some(pods::owner_ref(rs)),
+            );
+            let created = slow_start(n, |_| {
+                let (api, pod) = (api.clone(), pod.clone());
+                async move { api.create(&PostParams::default(), &pod).await }
+            })
+            .await;
+            let mut first_error = None;
+            for r in &created.results {
+                match r {
+                    Ok(p) => self.recorder.event(
+                        rs,
+                        EventType::Normal,
+                        "SuccessfulCreate",
+                        format!("Created pod: {}", p.name_any()),
+                    ),
+                    Err(e) => {
+                        self.expectations.creation_observed(key);
+                        if first_error.is_none() {
+                            self.recorder.event(
+                                rs,
+                                EventType::Warning,
+                                "FailedCreate",
+                                format!("Error creating: {}", api_error(e)),
+                            );
+                            first_error = Some(anyhow::anyhow!("creating pods: {}", api_error(e)));
+                        }
+                    }
+                }
+            }
+            // Creations never attempted will not be observed either.
+            for _ in 0..created.skipped {
+                self.expectations.creation_observed(key);
+            }
+            if let Some(e) = first_error {
+                return Err(e);
+            }
+        } else if have > want {
+            let n = (have - want).min(BURST);
+            let mut victims: Vec<&Pod> = active.to_vec();
+            pods::sort_for_deletion(&mut victims, active);
+            victims.truncate(n);
+            self.expectations.expect(key, 0, n as i64);
+            let targets: Vec<(String, Option<String>)> =
+                victims.iter().map(|p| (p.name_any(), p.uid())).collect();
+            let results = futures::stream::iter(targets.into_iter().map(|(name, uid)| {
+                let api = api.clone();
+                async move {
+                    let dp = DeleteParams {
+                        preconditions: Some(Preconditions {
+                            uid,
+                            resource_version: None,
+                        }),
+                        ..Default::default()
+                    };
+                    (name.clone(), api.delete(&name, &dp).await)
+                }
+            }))
+            .buffer_unordered(64)
+            .collect::<Vec<_>>()
+            .await;
+            let mut first_error = None;
+            for (name, r) in results {
+                match r {
+                    Ok(_) => self.recorder.event(
+                        rs,
+                        EventType::Normal,
+                        "SuccessfulDelete",
+                        format!("Deleted pod: {name}"),
+                    ),
+                    Err(e) => {
+                        self.expectations.deletion_observed(key);
+                        if !is_not_found(&e) && first_error.is_none() {
+                            self.recorder.event(
+                                rs,
+                                EventType::Warning,
+                                "FailedDelete",
+                                format!("Error deleting: {}", api_error(&e)),
+                            );
+                            first_error =
+                                Some(anyhow::anyhow!("deleting {name}: {}", api_error(&e)));
+                        }
+                    }
+                }
+            }
+            if let Some(e) = first_error {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    async fn adopt(&self, api: &Api<Pod>, rs: &ReplicaSet, pod: &Pod) -> Result<Option<Pod>> {
+        // The owner must still be what we think it is before we claim.
+        let owner = pods::owner_ref(rs);
+        let patch = json!({
+            "metadata": {
+                "ownerReferences": [owner],
+                "uid": pod.uid(),
+            }
+        });
+        match api
+            .patch(
+                &pod.name_any(),
+                &PatchParams::default(),
+                &Patch::Strategic(patch),
+            )
+            .await
+        {
+            Ok(p) => Ok(Some(p)),
+            Err(e) if is_not_found(&e) || is_conflict(&e) => Ok(None),
+            Err(e) => Err(e).context("adopting a pod"),
+        }
+    }
+
+    async fn release(&self, api: &Api<Pod>, pod: &Pod, owner_uid: &str) -> Result<()> {
+        let patch = json!({
+            "metadata": {
+                "ownerReferences": [{"$patch": "delete", "uid": owner_uid}],
+                "uid": pod.uid(),
+            }
+        });
+        match api
+            .patch(
+                &pod.name_any(),
+                &PatchParams::default(),
+                &Patch::Strategic(patch),
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if is_not_found(&e) || is_conflict(&e) => Ok(()),
+            Err(e) => Err(e).context("releasing a pod"),
+        }
+    }
+
+    /// Write the status (if it changed); returns when to look again for
+    /// pods becoming available.
+    async fn update_status(
+        &self,
+        rs: &ReplicaSet,
+        owned: &[Arc<Pod>],
+        manage_error: Option<&anyhow::Error>,
+    ) -> Result<Requeue> {
+        let spec = rs.spec.as_ref();
+        let min_ready = spec.and_then(|s| s.min_ready_seconds).unwrap_or(0);
+        let template_labels = spec
+            .and_then(|s| s.template.as_ref())
+            .and_then(|t| t.metadata.as_ref())
+            .and_then(|m| m.labels.clone())
+            .unwrap_or_default();
+        let now = jiff::Timestamp::now();
+        let active: Vec<&Pod> = owned
+            .iter()
+            .map(|p| &**p)
+            .filter(|p| pods::is_active(p))
+            .collect();
+        let mut requeue = None;
+        let (mut ready, mut available, mut fully_labeled) = (0, 0, 0);
+        for p in &active {
+            let labels = labels_of(p);
+            if template_labels
+                .iter()
+                .all(|(k, v)| labels.get(k) == Some(v))
+            {
+                fully_labeled += 1;
+            }
+            if pods::is_ready(p) {
+                ready += 1;
+                if pods::is_available(p, min_ready, now) {
+                    available += 1;
+                } else {
+                    requeue = Some(Duration::from_secs(min_ready.max(1) as u64));
+                }
+            }
+        }
+        let old = rs.status.clone().unwrap_or_default();
+        let mut conditions: Vec<_> = old
+            .conditions
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| c.type_ != "ReplicaFailure")
+            .collect();
+        if let Some(e) = manage_error {
+            let previous = old
+                .conditions
+                .iter()
+                .flatten()
+                .find(|c| c.type_ == "ReplicaFailure")
+                .cloned();
+            let reason = if e.to_string().contains("deleting") {
+                "FailedDelete"
+            } else {
+                "FailedCreate"
+            };
+            conditions.push(k8s_openapi::api::apps::v1::ReplicaSetCondition {
+                type_: "ReplicaFailure".into(),
+                status: "True".into(),
+                reason: Some(reason.into()),
+                message: Some(e.to_string()),
+                last_transition_time: previous.and_then(|c| c.last_transition_time).or(Some(
+                    k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(now),
+                )),
+            });
+        }
+        let status = ReplicaSetStatus {
+            replicas: active.len() as i32,
+            fully_labeled_replicas: Some(fully_labeled),
+            ready_replicas: Some(ready),
+            available_replicas: Some(available),
+            observed_generation: rs.metadata.generation,
+            conditions: (!conditions.is_empty()).then_some(conditions),
+            terminating_replicas: old.terminating_replicas,
+        };
+        if same_status(&old, &status) {
+            return Ok(requeue);
+        }
+        let api: Api<ReplicaSet> = Api::namespaced(
+            self.cluster.client.clone(),
+            &rs.namespace().unwrap_or_default(),
+        );
+        let mut new = (*rs).clone();
+        new.status = Some(status);
+        match api
+            .replace_status(&rs.name_any(), &PostParams::default(), &new)
+            .await
+        {
+            Ok(_) => Ok(requeue),
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(e).context("updating ReplicaSet status"),
+        }
+    }
+}
+
+fn same_status(a: &ReplicaSetStatus, b: &ReplicaSetStatus) -> bool {
+    let zero = |v: Option<i32>| v.unwrap_or(0);
+    a.replicas == b.replicas
+        && zero(a.fully_labeled_replicas) == zero(b.fully_labeled_replicas)
+        && zero(a.ready_replicas) == zero(b.ready_replicas)
+        && zero(a.available_replicas) == zero(b.available_replicas)
+        && a.observed_generation == b.observed_generation
+        && a.conditions.as_deref().unwrap_or_default()
+            == b.conditions.as_deref().unwrap_or_default()
+}
+
+/// Results of [`slow_start`].
+pub struct SlowStart<T> {
+    /// One result per attempted call.
+    pub results: Vec<kube::Result<T>>,
+    /// Calls not attempted because a batch failed.
+    pub skipped: usize,
+}
+
+/// Call `f` `n` times in batches of 1, 2, 4, ... (upstream's
+/// `slowStartBatch`), stopping after a batch with a failure.
+pub async fn slow_start<T, F, Fut>(n: usize, f: F) -> SlowStart<T>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = kube::Result<T>>,
+{
+    let mut results = Vec::with_capacity(n);
+    let mut batch = 1;
+    let mut done = 0;
+    while done < n {
+        let size = batch.min(n - done);
+        let out: Vec<_> = futures::future::join_all((done..done + size).map(&f)).await;
+        done += size;
+        let failed = out.iter().any(|r| r.is_err());
+        results.extend(out);
+        if failed {
+            break;
+        }
+        batch *= 2;
+    }
+    SlowStart {
+        results,
+        skipped: n - done,
+    }
+}
+
+/// The message of an API error, as upstream prints it.
+pub fn api_error(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) => s.message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// 404.
+pub fn is_not_found(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 404)
+}
+
+/// 409.
+pub fn is_conflict(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 409)
+}
