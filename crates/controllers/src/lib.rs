@@ -23,6 +23,9 @@
 //!
 //! - [`informer`], [`queue`], [`expectations`], [`events`]: the runtime.
 //! - [`pods`]: pod predicates, controller references, deletion order.
+//! - [`history`]: ControllerRevisions (DaemonSet and StatefulSet templates).
+//! - [`daemonset`] and [`statefulset`]: one pod per eligible node; stable,
+//!   ordered pods with their own claims.
 //! - one module per controller: [`replicaset`], [`serviceaccount`],
 //!   [`endpoints`] (Endpoints and EndpointSlices), [`gc`] (the garbage
 //!   collector), [`job`] (with ttlSecondsAfterFinished), [`cronjob`]
@@ -32,11 +35,13 @@
 
 pub mod cron;
 pub mod cronjob;
+pub mod daemonset;
 pub mod deployment;
 pub mod endpoints;
 pub mod events;
 pub mod expectations;
 pub mod gc;
+pub mod history;
 pub mod informer;
 pub mod job;
 pub mod nodelifecycle;
@@ -44,6 +49,7 @@ pub mod pods;
 pub mod queue;
 pub mod replicaset;
 pub mod serviceaccount;
+pub mod statefulset;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -306,6 +312,8 @@ pub fn start(client: Client, options: Options) -> Result<Running> {
         job::controller(&cluster, &options),
         cronjob::controller(&cluster, &options),
         deployment::controller(&cluster, &options),
+        daemonset::controller(&cluster, &options),
+        statefulset::controller(&cluster, &options),
         nodelifecycle::controller(&cluster, &options),
         serviceaccount::controller(&cluster, &options),
         endpoints::controller(&cluster, &options),

@@ -9,6 +9,7 @@ mod api;
 mod apply;
 mod batch;
 mod crd;
+mod daemonsets;
 mod durability;
 mod endpoints;
 mod errors;
@@ -27,6 +28,7 @@ mod seed;
 mod serviceaccounts;
 mod sim;
 mod smp;
+mod statefulsets;
 mod support;
 mod workloads;
 
