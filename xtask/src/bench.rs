@@ -218,14 +218,85 @@ fn scheduler_rows(rkube: &Path, bench: &Path, rows: &mut Vec<Row>) -> Result<()>
     Ok(())
 }
 
-/// Build, run the benchmarks (all, or one group: `api` or `scheduler`),
-/// print the results.
+/// The controller manager: a Deployment of 10,000 replicas on 1,000
+/// simulated nodes, from creation to all available, then a rolling
+/// update; then the server (API server, scheduler and controllers in one
+/// process) idle with those pods and nodes.
+fn controller_rows(rkube: &Path, bench: &Path, rows: &mut Vec<Row>) -> Result<()> {
+    use std::io::BufRead;
+    let mut s = Server::start_all(rkube)?;
+    s.wait_ready(bench)?;
+    let mut child = Command::new(bench)
+        .args(["rollout", &s.kubeconfig(), "1000", "10000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("starting rkube-bench rollout")?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let mut line = String::new();
+    std::io::BufReader::new(stdout).read_line(&mut line)?;
+    let r: Value = serde_json::from_str(line.trim())
+        .with_context(|| format!("rkube-bench rollout printed {line:?}"))?;
+    let secs = |k: &str| r[k].as_f64();
+    let figure = |k: &str, err: &str| match secs(k) {
+        Some(v) => format!("{v:.1} s"),
+        None => format!("failed: {}", r[err].as_str().unwrap_or("?")),
+    };
+    rows.push(Row {
+        what: "Deployment of 10,000 replicas on 1,000 sim nodes: apply to all available".into(),
+        value: figure("available_s", "available_error"),
+        target: "≤ 10 s".into(),
+        ok: secs("available_s").is_some_and(|v| v <= 10.0),
+    });
+    rows.push(Row {
+        what: "  rolling update of it (maxSurge 25%, maxUnavailable 25%)".into(),
+        value: figure("rolled_s", "rolled_error"),
+        target: "≤ 30 s".into(),
+        ok: secs("rolled_s").is_some_and(|v| v <= 30.0),
+    });
+    // Idle: CPU over 10 s with nothing changing (but the simulated
+    // kubelets' heartbeats), and RSS.
+    let cpu = |pid: u32| -> Result<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        let ticks: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+            + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+        Ok(ticks / 100.0)
+    };
+    std::thread::sleep(Duration::from_secs(5));
+    let (c0, t0) = (cpu(s.child.id())?, Instant::now());
+    std::thread::sleep(Duration::from_secs(10));
+    let used = (cpu(s.child.id())? - c0) / t0.elapsed().as_secs_f64() * 100.0;
+    let rss = s.rss_mb()?;
+    let _ = child.kill();
+    let _ = child.wait();
+    rows.push(Row {
+        what: "  server idle with 10,000 pods and 1,000 nodes: RSS (API server, scheduler, controllers)".into(),
+        value: format!("{rss:.0} MB"),
+        target: "≤ 150 MB".into(),
+        ok: rss <= 150.0,
+    });
+    rows.push(Row {
+        what: "  server idle: CPU (1,000 sim kubelets heartbeating every 10 s)".into(),
+        value: format!("{used:.1}% of one core"),
+        target: "near zero".into(),
+        ok: used < 10.0,
+    });
+    Ok(())
+}
+
+/// Build, run the benchmarks (all, or one group: `api`, `scheduler` or
+/// `controllers`), print the results.
 pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
     if let Some(g) = only
         && g != "api"
         && g != "scheduler"
+        && g != "controllers"
     {
-        bail!("unknown benchmark group {g:?}: api or scheduler");
+        bail!("unknown benchmark group {g:?}: api, scheduler or controllers");
     }
     let status = Command::new(env!("CARGO"))
         .current_dir(root)
@@ -243,6 +314,9 @@ pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
     }
     if only.is_none_or(|g| g == "scheduler") {
         scheduler_rows(&rkube, &bench, &mut rows)?;
+    }
+    if only.is_none_or(|g| g == "controllers") {
+        controller_rows(&rkube, &bench, &mut rows)?;
     }
 
     let mut table = String::from("| benchmark | result | target | |\n|---|---|---|---|\n");

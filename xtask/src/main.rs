@@ -5,7 +5,7 @@
 //!   then run every test of the workspace;
 //! - `bench`: build release binaries and run every benchmark against real
 //!   servers, printing each figure beside its target (`bench api` or
-//!   `bench scheduler`: one group only);
+//!   `bench scheduler`, `bench controllers`: one group only);
 //! - `codegen`: regenerate the generated tables: the API types' merge
 //!   shapes (from k8s-openapi) and the protobuf schema (from k8s-pb and
 //!   k8s-openapi).
@@ -46,7 +46,7 @@ fn main() -> Result<()> {
         }
         Some("bench") => bench::run(&root(), args.get(1).map(String::as_str)),
         _ => bail!(
-            "usage: cargo xtask <test [cargo test args...] | bench [api|scheduler] | codegen [--kubectl <binary>]>"
+            "usage: cargo xtask <test [cargo test args...] | bench [api|scheduler|controllers] | codegen [--kubectl <binary>]>"
         ),
     }
 }

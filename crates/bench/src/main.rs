@@ -19,6 +19,7 @@
 //!   simulated nodes, pods bound per second (see [`schedule`]).
 
 mod client;
+mod rollout;
 mod schedule;
 
 use std::sync::Arc;
@@ -84,6 +85,11 @@ fn main() -> Result<()> {
             arg(&args, 2, "WATCHERS")?,
             arg(&args, 3, "CHANGES")?,
         )),
+        Some("rollout") => runtime.block_on(rollout::run(
+            &args[1],
+            arg(&args, 2, "NODES")?,
+            arg(&args, 3, "REPLICAS")?,
+        )),
         Some("schedule") => {
             let flag = |f: &str| args.iter().any(|a| a == f);
             let (run_pods, heartbeats) = (flag("--run-pods"), !flag("--no-heartbeats"));
@@ -107,7 +113,7 @@ fn main() -> Result<()> {
             ))
         }
         _ => bail!(
-            "usage: rkube-bench <creates|etcd-creates|etcd-puts|list|readyz|patches|watchers|schedule> ..."
+            "usage: rkube-bench <creates|etcd-creates|etcd-puts|list|readyz|patches|watchers|schedule|rollout> ..."
         ),
     }?;
     println!("{result}");

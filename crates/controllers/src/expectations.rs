@@ -4,7 +4,7 @@
 //! on a stale cache. Expectations expire after five minutes, in case an
 //! event was missed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -16,6 +16,10 @@ const TTL: Duration = Duration::from_secs(300);
 struct Expected {
     adds: i64,
     dels: i64,
+    /// Pods whose deletion is awaited, by name, when tracked one by one
+    /// (upstream's UID-tracking expectations): each counts once, however
+    /// many events it shows up in.
+    deleting: HashSet<String>,
     set_at: Instant,
 }
 
@@ -34,9 +38,31 @@ impl Expectations {
             Expected {
                 adds,
                 dels,
+                deleting: HashSet::new(),
                 set_at: Instant::now(),
             },
         );
+    }
+
+    /// Expect these pods (by name) to go for `key` (replacing earlier
+    /// expectations).
+    pub fn expect_deletions(&self, key: &str, pods: impl IntoIterator<Item = String>) {
+        self.map.lock().insert(
+            key.to_owned(),
+            Expected {
+                adds: 0,
+                dels: 0,
+                deleting: pods.into_iter().collect(),
+                set_at: Instant::now(),
+            },
+        );
+    }
+
+    /// The pod `name` of `key` was seen going (or will never go).
+    pub fn pod_deletion_observed(&self, key: &str, name: &str) {
+        if let Some(e) = self.map.lock().get_mut(key) {
+            e.deleting.remove(name);
+        }
     }
 
     /// One creation for `key` was seen (or will never happen).
@@ -57,8 +83,18 @@ impl Expectations {
     pub fn satisfied(&self, key: &str) -> bool {
         match self.map.lock().get(key) {
             None => true,
-            Some(e) => (e.adds <= 0 && e.dels <= 0) || e.set_at.elapsed() > TTL,
+            Some(e) => {
+                (e.adds <= 0 && e.dels <= 0 && e.deleting.is_empty()) || e.set_at.elapsed() > TTL
+            }
         }
+    }
+
+    /// What is still expected for `key`: (creations, deletions).
+    pub fn pending(&self, key: &str) -> Option<(i64, i64)> {
+        self.map
+            .lock()
+            .get(key)
+            .map(|e| (e.adds, e.dels + e.deleting.len() as i64))
     }
 
     /// Forget `key` (its object is gone).
@@ -84,5 +120,19 @@ mod tests {
         assert!(e.satisfied("a"));
         e.forget("a");
         assert!(e.satisfied("a"));
+    }
+
+    #[test]
+    fn tracked_deletions_count_once_each() {
+        let e = Expectations::default();
+        e.expect_deletions("rs", ["p1".to_owned(), "p2".to_owned()]);
+        e.pod_deletion_observed("rs", "p1");
+        // Seen again (terminating, then gone): still one.
+        e.pod_deletion_observed("rs", "p1");
+        // Some other pod going does not count.
+        e.pod_deletion_observed("rs", "p3");
+        assert!(!e.satisfied("rs"));
+        e.pod_deletion_observed("rs", "p2");
+        assert!(e.satisfied("rs"));
     }
 }

@@ -112,7 +112,7 @@ impl ReplicaSets {
                             && old.metadata.deletion_timestamp.is_none()
                         {
                             // Graceful deletion began: count it as gone.
-                            self.expectations.deletion_observed(&k);
+                            self.expectations.pod_deletion_observed(&k, &new.name_any());
                         }
                         queue.add(k);
                     }
@@ -124,9 +124,8 @@ impl ReplicaSets {
             }
             Change::Deleted(old) => {
                 if let Some(key) = owner_key(old) {
-                    if old.metadata.deletion_timestamp.is_none() {
-                        self.expectations.deletion_observed(&key);
-                    }
+                    self.expectations
+                        .pod_deletion_observed(&key, &old.name_any());
                     queue.add(key);
                 }
             }
@@ -185,10 +184,17 @@ impl ReplicaSets {
             .collect();
 
         let mut manage_error = None;
-        if self.expectations.satisfied(key) && rs.metadata.deletion_timestamp.is_none() {
-            if let Err(e) = self.manage(key, &rs, &active, &pods_api).await {
-                manage_error = Some(e);
-            }
+        if !self.expectations.satisfied(key) {
+            tracing::debug!(
+                "{key}: waiting for pods to come and go (created, deleted still expected: {:?})",
+                self.expectations.pending(key)
+            );
+        }
+        if self.expectations.satisfied(key)
+            && rs.metadata.deletion_timestamp.is_none()
+            && let Err(e) = self.manage(key, &rs, &active, &pods_api).await
+        {
+            manage_error = Some(e);
         }
         let requeue = self
             .update_status(&rs, &owned, manage_error.as_ref())
@@ -268,7 +274,8 @@ impl ReplicaSets {
             let mut victims: Vec<&Pod> = active.to_vec();
             pods::sort_for_deletion(&mut victims, active);
             victims.truncate(n);
-            self.expectations.expect(key, 0, n as i64);
+            self.expectations
+                .expect_deletions(key, victims.iter().map(|p| p.name_any()));
             let targets: Vec<(String, Option<String>)> =
                 victims.iter().map(|p| (p.name_any(), p.uid())).collect();
             let results = futures::stream::iter(targets.into_iter().map(|(name, uid)| {
@@ -287,6 +294,18 @@ impl ReplicaSets {
             .buffer_unordered(64)
             .collect::<Vec<_>>()
             .await;
+            // A deletion the cache already shows needs no event to wait for.
+            let ns = rs.namespace().unwrap_or_default();
+            for (name, _) in &results {
+                let gone = self
+                    .cluster
+                    .pods
+                    .get(&ns, name)
+                    .is_none_or(|p| p.metadata.deletion_timestamp.is_some());
+                if gone {
+                    self.expectations.pod_deletion_observed(key, name);
+                }
+            }
             let mut first_error = None;
             for (name, r) in results {
                 match r {
@@ -297,7 +316,7 @@ impl ReplicaSets {
                         format!("Deleted pod: {name}"),
                     ),
                     Err(e) => {
-                        self.expectations.deletion_observed(key);
+                        self.expectations.pod_deletion_observed(key, &name);
                         if !is_not_found(&e) && first_error.is_none() {
                             self.recorder.event(
                                 rs,

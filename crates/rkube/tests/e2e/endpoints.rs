@@ -189,7 +189,7 @@ fn services_list_their_pods_in_endpoints_and_slices() {
     wait_endpoints(
         &s,
         "tomcat",
-        (rest, set(&[ip0.clone()]), set(&[8080, 8009])),
+        (rest, set(std::slice::from_ref(&ip0)), set(&[8080, 8009])),
     );
     eventually(&s, "tomcat-0 not ready in its slice", 30, || {
         let slices = slices_of(&s, "tomcat");

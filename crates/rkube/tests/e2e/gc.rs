@@ -156,7 +156,10 @@ fn configmaps_owning_configmaps() {
                 for d in [&a, &b] {
                     assert!(owner_uids(&s, &["configmap", d]).is_empty(), "{d}");
                 }
-                assert_eq!(owner_uids(&s, &["configmap", &both]), [other.clone()]);
+                assert_eq!(
+                    owner_uids(&s, &["configmap", &both]),
+                    std::slice::from_ref(&other)
+                );
             }
             "foreground" => {
                 // The blocking dependent went before its owner.

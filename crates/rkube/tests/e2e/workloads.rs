@@ -32,7 +32,7 @@ fn pods_with(s: &RkubeServer, label: &str) -> (BTreeSet<String>, usize) {
 
 /// Wait until exactly `n` live pods with `label` exist, all running.
 fn wait_pods(s: &RkubeServer, label: &str, n: usize) -> BTreeSet<String> {
-    eventually(s, &format!("{n} running pods with {label}"), 30, || {
+    eventually(s, &format!("{n} running pods with {label}"), 60, || {
         let (names, running) = pods_with(s, label);
         (names.len() == n && running == n).then_some(names)
     })
@@ -81,7 +81,7 @@ fn a_replica_set_keeps_its_replicas() {
     // A deleted pod is replaced.
     let victim = first.iter().next().unwrap().clone();
     s.kubectl(&["delete", "pod", &victim, "--wait=false"]).ok();
-    let replaced = eventually(&s, "a replacement pod", 30, || {
+    let replaced = eventually(&s, "a replacement pod", 60, || {
         let (names, running) = pods_with(&s, "app=web");
         (names.len() == 3 && running == 3 && !names.contains(&victim)).then_some(names)
     });
@@ -98,7 +98,7 @@ fn a_replica_set_keeps_its_replicas() {
         &s,
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: stray\n  labels: {app: web}\nspec:\n  containers:\n  - {name: c, image: nginx}\n",
     );
-    eventually(&s, "the orphan adopted and one pod left", 30, || {
+    eventually(&s, "the orphan adopted and one pod left", 60, || {
         let (names, _) = pods_with(&s, "app=web");
         (names.len() == 1).then_some(())
     });
@@ -118,7 +118,7 @@ fn a_replica_set_keeps_its_replicas() {
     let _ = one;
     s.kubectl(&["label", "pod", &kept, "app=other", "--overwrite"])
         .ok();
-    eventually(&s, "the relabelled pod released", 30, || {
+    eventually(&s, "the relabelled pod released", 60, || {
         let pod = get_json(&s, &["pod", &kept]);
         pod["metadata"]["ownerReferences"]
             .as_array()
@@ -130,7 +130,7 @@ fn a_replica_set_keeps_its_replicas() {
 }
 
 fn wait_pods_named(s: &RkubeServer, n: usize) -> (BTreeSet<String>, usize) {
-    eventually(s, "a replacement for the released pod", 30, || {
+    eventually(s, "a replacement for the released pod", 60, || {
         let r = pods_with(s, "app=web");
         (r.0.len() == n && r.1 == n).then_some(r)
     })
@@ -386,13 +386,8 @@ spec:
         let d = get_json(&s, &["deployment", "stuck"]);
         let c = condition(&d, "Progressing");
         (c["status"] == "False" && c["reason"] == "ProgressDeadlineExceeded").then(|| {
-            assert_eq!(
-                c["message"]
-                    .as_str()
-                    .unwrap_or("")
-                    .ends_with("has timed out progressing."),
-                true
-            );
+            let message = c["message"].as_str().unwrap_or("");
+            assert!(message.ends_with("has timed out progressing."), "{message}");
         })
     });
     let err = s
