@@ -152,7 +152,10 @@ where
         }
     }
 
-    fn apply(&self, obj: K) {
+    fn apply(&self, mut obj: K) {
+        // No controller reads field ownership; it is most of a cached
+        // object's size (upstream's informers drop it the same way).
+        obj.meta_mut().managed_fields = None;
         let (ns, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
         let new = Arc::new(obj);
         let old = self

@@ -26,10 +26,12 @@
 //! - [`history`]: ControllerRevisions (DaemonSet and StatefulSet templates).
 //! - [`daemonset`] and [`statefulset`]: one pod per eligible node; stable,
 //!   ordered pods with their own claims.
-//! - one module per controller: [`replicaset`], [`serviceaccount`],
-//!   [`endpoints`] (Endpoints and EndpointSlices), [`gc`] (the garbage
-//!   collector), [`job`] (with ttlSecondsAfterFinished), [`cronjob`]
-//!   (schedules parsed by [`cron`]).
+//! - one module per controller: [`replicaset`], [`deployment`] (rollout
+//!   arithmetic in `deployment::math`), [`serviceaccount`], [`endpoints`]
+//!   (Endpoints and EndpointSlices), [`gc`] (the garbage collector),
+//!   [`job`] (with ttlSecondsAfterFinished), [`cronjob`] (schedules parsed
+//!   by [`cron`]), [`nodelifecycle`] (heartbeats, condition taints,
+//!   NoExecute eviction).
 
 #![warn(missing_docs)]
 
