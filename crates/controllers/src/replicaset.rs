@@ -355,7 +355,8 @@ impl ReplicaSets {
             .await
         {
             Ok(p) => Ok(Some(p)),
-            Err(e) if is_not_found(&e) || is_conflict(&e) => Ok(None),
+            Err(e) if is_not_found(&e) => Ok(None),
+            // Anything else is retried with backoff (as upstream's claim).
             Err(e) => Err(e).context("adopting a pod"),
         }
     }
@@ -376,7 +377,7 @@ impl ReplicaSets {
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) if is_not_found(&e) || is_conflict(&e) => Ok(()),
+            Err(e) if is_not_found(&e) => Ok(()),
             Err(e) => Err(e).context("releasing a pod"),
         }
     }
