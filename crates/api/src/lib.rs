@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 
 pub mod crd;
+pub mod cron;
 pub mod defaults;
 pub mod discovery;
 pub mod fields;

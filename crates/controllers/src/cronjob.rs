@@ -19,12 +19,12 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use kube::api::{DeleteParams, PostParams, PropagationPolicy};
 use kube::{Api, ResourceExt};
 
-use crate::cron::Schedule;
 use crate::events::EventType;
 use crate::informer::{Change, key_of};
-use crate::pods::{controller_ref, owner_ref};
-use crate::replicaset::{api_error, is_not_found};
+use crate::pods::{self, controller_ref, owner_ref};
+use crate::writes::{api_error, is_not_found};
 use crate::{Cluster, Controller, Options, Recorder, Requeue, WorkQueue};
+use rkube_api::cron::Schedule;
 
 /// Upstream's padding after a scheduled time before syncing (clock skew).
 const NEXT_SCHEDULE_DELTA: Duration = Duration::from_millis(100);
@@ -40,13 +40,7 @@ pub fn controller(cluster: &Arc<Cluster>, options: &Options) -> Controller {
         cluster: cluster.clone(),
         recorder: Recorder::new(cluster.client.clone(), "cronjob-controller"),
     });
-    {
-        let queue = queue.clone();
-        cluster.cron_jobs.on_change(move |c| match c {
-            Change::Applied { new, .. } => queue.add(key_of(new)),
-            Change::Deleted(old) => queue.add(key_of(old)),
-        });
-    }
+    cluster.cron_jobs.enqueue(&queue, |o| Some(key_of(o)));
     {
         let queue = queue.clone();
         cluster.jobs.on_change(move |c| {
@@ -60,15 +54,8 @@ pub fn controller(cluster: &Arc<Cluster>, options: &Options) -> Controller {
         });
     }
     let resync = {
-        let cluster = cluster.clone();
-        move || {
-            cluster
-                .cron_jobs
-                .list()
-                .iter()
-                .map(|c| key_of(&**c))
-                .collect()
-        }
+        let informer = cluster.cron_jobs.clone();
+        move || informer.keys()
     };
     Controller::new("cronjob", queue, options.workers, resync, move |key| {
         let cj = cj.clone();
@@ -83,9 +70,7 @@ struct CronJobs {
 
 /// The key of the CronJob controlling `job`.
 fn owner_key(job: &Job) -> Option<String> {
-    let r = controller_ref(&job.metadata)?;
-    (r.kind == "CronJob" && r.api_version.starts_with("batch/"))
-        .then(|| format!("{}/{}", job.namespace().unwrap_or_default(), r.name))
+    pods::owner_key::<CronJob>(&job.metadata)
 }
 
 /// The condition (`Complete` or `Failed`) a Job finished with, if it did.

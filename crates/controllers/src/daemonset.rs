@@ -41,7 +41,7 @@ use crate::events::EventType;
 use crate::history::{self, REVISION_HASH_LABEL};
 use crate::informer::{Change, key_of};
 use crate::pods::{self, controller_ref};
-use crate::replicaset::{api_error, is_conflict, is_not_found, slow_start};
+use crate::writes::{Owner, api_error, create_pods, is_conflict, is_not_found};
 use crate::{Cluster, Controller, Expectations, Options, Recorder, Requeue, WorkQueue};
 
 /// Pods created or deleted in one sync, at most (upstream's
@@ -65,13 +65,7 @@ pub fn controller(cluster: &Arc<Cluster>, options: &Options) -> Controller {
         recorder: Recorder::new(cluster.client.clone(), "daemonset-controller"),
         failed_backoff: Mutex::new(HashMap::new()),
     });
-    {
-        let queue = queue.clone();
-        cluster.daemon_sets.on_change(move |c| match c {
-            Change::Applied { new, .. } => queue.add(key_of(new)),
-            Change::Deleted(old) => queue.add(key_of(old)),
-        });
-    }
+    cluster.daemon_sets.enqueue(&queue, |o| Some(key_of(o)));
     {
         let (queue, dsc) = (queue.clone(), dsc.clone());
         cluster.pods.on_change(move |c| dsc.pod_changed(&queue, c));
@@ -97,28 +91,12 @@ pub fn controller(cluster: &Arc<Cluster>, options: &Options) -> Controller {
             }
         });
     }
-    {
-        let queue = queue.clone();
-        cluster.controller_revisions.on_change(move |c| {
-            let rev: &ControllerRevision = match c {
-                Change::Applied { new, .. } => new,
-                Change::Deleted(old) => old,
-            };
-            if let Some(k) = history::owner_key(rev, "DaemonSet") {
-                queue.add(k);
-            }
-        });
-    }
+    cluster
+        .controller_revisions
+        .enqueue(&queue, |r| pods::owner_key::<DaemonSet>(&r.metadata));
     let resync = {
-        let cluster = cluster.clone();
-        move || {
-            cluster
-                .daemon_sets
-                .list()
-                .iter()
-                .map(|d| key_of(&**d))
-                .collect()
-        }
+        let informer = cluster.daemon_sets.clone();
+        move || informer.keys()
     };
     Controller::new("daemonset", queue, options.workers, resync, move |key| {
         let dsc = dsc.clone();
@@ -132,12 +110,6 @@ struct DaemonSets {
     recorder: Recorder,
     /// `{ds uid}/{node}` → (last failed-pod deletion, current delay).
     failed_backoff: Mutex<HashMap<String, (Instant, Duration)>>,
-}
-
-fn owner_key(pod: &Pod) -> Option<String> {
-    let r = controller_ref(&pod.metadata)?;
-    (r.kind == "DaemonSet" && r.api_version.starts_with("apps/"))
-        .then(|| format!("{}/{}", pod.namespace().unwrap_or_default(), r.name))
 }
 
 fn selector_of(ds: &DaemonSet) -> Selector {
@@ -437,69 +409,17 @@ struct Plan {
 impl DaemonSets {
     /// Queue the DaemonSets a pod change concerns.
     fn pod_changed(&self, queue: &WorkQueue, change: Change<'_, Pod>) {
-        match change {
-            Change::Applied { old: None, new } => {
-                if let Some(key) = owner_key(new) {
-                    self.expectations.creation_observed(&key);
-                    queue.add(key);
-                } else {
-                    self.queue_matching(queue, new);
-                }
-            }
-            Change::Applied {
-                old: Some(old),
-                new,
-            } => {
-                let (ok, nk) = (owner_key(old), owner_key(new));
-                if ok != nk
-                    && let Some(k) = &ok
-                {
-                    queue.add(k.clone());
-                }
-                match nk {
-                    Some(k) => {
-                        if new.metadata.deletion_timestamp.is_some()
-                            && old.metadata.deletion_timestamp.is_none()
-                        {
-                            self.expectations.deletion_observed(&k);
-                        }
-                        // Look again once a newly ready pod is available.
-                        if !pods::is_ready(old)
-                            && pods::is_ready(new)
-                            && let Some(ds) = self.cluster.daemon_sets.get_key(&k)
-                            && min_ready_seconds(&ds) > 0
-                        {
-                            queue.add_after(
-                                k.clone(),
-                                Duration::from_secs(min_ready_seconds(&ds) as u64 + 1),
-                            );
-                        }
-                        queue.add(k);
-                    }
-                    None if old.metadata.labels != new.metadata.labels || ok.is_some() => {
-                        self.queue_matching(queue, new)
-                    }
-                    None => {}
-                }
-            }
-            Change::Deleted(old) => {
-                if let Some(key) = owner_key(old) {
-                    if old.metadata.deletion_timestamp.is_none() {
-                        self.expectations.deletion_observed(&key);
-                    }
-                    queue.add(key);
-                }
-            }
+        let routed = pods::route_pod_change::<DaemonSet>(change, queue, Some(&self.expectations));
+        if let Some(orphan) = routed.orphan {
+            pods::queue_selecting(&self.cluster.daemon_sets, queue, orphan, selector_of);
         }
-    }
-
-    /// An orphan: the DaemonSets whose selector matches may adopt it.
-    fn queue_matching(&self, queue: &WorkQueue, pod: &Pod) {
-        let ns = pod.namespace().unwrap_or_default();
-        for ds in self.cluster.daemon_sets.list_namespace(&ns) {
-            if selector_of(&ds).matches(labels_of(pod)) {
-                queue.add(key_of(&*ds));
-            }
+        // Look again once a newly ready pod is available.
+        if routed.became_ready
+            && let Some(k) = routed.owner
+            && let Some(ds) = self.cluster.daemon_sets.get_key(&k)
+            && min_ready_seconds(&ds) > 0
+        {
+            queue.add_after(k, Duration::from_secs(min_ready_seconds(&ds) as u64 + 1));
         }
     }
 
@@ -892,8 +812,11 @@ impl DaemonSets {
         }
         let creates = nodes.len().min(BURST);
         let deletes = delete.len().min(BURST);
-        self.expectations
-            .expect(key, creates as i64, deletes as i64);
+        self.expectations.expect(
+            key,
+            creates as i64,
+            delete.iter().take(deletes).map(|n| (*n).clone()),
+        );
         let api: Api<Pod> = Api::namespaced(self.cluster.client.clone(), &ns);
 
         // The template every new pod starts from (upstream's
@@ -916,41 +839,20 @@ impl DaemonSets {
             Some(pods::owner_ref(ds)),
         );
 
-        let mut first_error: Option<anyhow::Error> = None;
-        let created = slow_start(creates, |i| {
+        let make = |i: usize| {
             let mut pod = base.clone();
             if let Some(spec) = pod.spec.as_mut() {
                 spec.affinity = Some(pin_to_node(spec.affinity.take(), &nodes[i]));
             }
-            let api = api.clone();
-            async move { api.create(&PostParams::default(), &pod).await }
-        })
-        .await;
-        for r in &created.results {
-            match r {
-                Ok(p) => self.recorder.event(
-                    ds,
-                    EventType::Normal,
-                    "SuccessfulCreate",
-                    format!("Created pod: {}", p.name_any()),
-                ),
-                Err(e) => {
-                    self.expectations.creation_observed(key);
-                    if first_error.is_none() {
-                        self.recorder.event(
-                            ds,
-                            EventType::Warning,
-                            "FailedCreate",
-                            format!("Error creating: {}", api_error(e)),
-                        );
-                        first_error = Some(anyhow!("creating pods: {}", api_error(e)));
-                    }
-                }
-            }
-        }
-        for _ in 0..created.skipped {
-            self.expectations.creation_observed(key);
-        }
+            pod
+        };
+        let owner = Owner {
+            object: ds,
+            key,
+            expectations: &self.expectations,
+            recorder: &self.recorder,
+        };
+        let (_, mut first_error) = create_pods(&api, creates, make, owner).await;
 
         let victims: Vec<(String, Option<String>)> = delete
             .iter()
@@ -986,7 +888,7 @@ impl DaemonSets {
                     format!("Deleted pod: {name}"),
                 ),
                 Err(e) => {
-                    self.expectations.deletion_observed(key);
+                    self.expectations.pod_deletion_observed(key, &name);
                     if !is_not_found(&e) && first_error.is_none() {
                         self.recorder.event(
                             ds,

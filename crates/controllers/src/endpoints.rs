@@ -38,7 +38,7 @@ use rkube_scheduler::labels::Selector;
 
 use crate::informer::{Change, key_of, split_key};
 use crate::pods;
-use crate::replicaset::is_not_found;
+use crate::writes::is_not_found;
 use crate::{Cluster, Controller, Options, Requeue, WorkQueue};
 
 /// The label naming a slice's Service.
@@ -152,13 +152,7 @@ fn service_keys(cluster: &Arc<Cluster>) -> impl Fn() -> Vec<String> + Send + Syn
 /// Queue a Service when it changes, and the Services selecting a pod when
 /// the pod changes (before or after the change).
 fn watch_services_and_pods(cluster: &Arc<Cluster>, queue: &WorkQueue) {
-    {
-        let queue = queue.clone();
-        cluster.services.on_change(move |c| match c {
-            Change::Applied { new, .. } => queue.add(key_of(new)),
-            Change::Deleted(old) => queue.add(key_of(old)),
-        });
-    }
+    cluster.services.enqueue(queue, |o| Some(key_of(o)));
     let (queue, cluster2) = (queue.clone(), cluster.clone());
     cluster.pods.on_change(move |c| {
         let (old, new) = match c {

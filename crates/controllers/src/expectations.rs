@@ -15,10 +15,9 @@ const TTL: Duration = Duration::from_secs(300);
 #[derive(Debug)]
 struct Expected {
     adds: i64,
-    dels: i64,
-    /// Pods whose deletion is awaited, by name, when tracked one by one
-    /// (upstream's UID-tracking expectations): each counts once, however
-    /// many events it shows up in.
+    /// Pods whose deletion is awaited, by name (upstream's UID-tracking
+    /// expectations): each counts once, however many events it shows up
+    /// in (graceful deletion starting, then the pod going).
     deleting: HashSet<String>,
     set_at: Instant,
 }
@@ -30,29 +29,14 @@ pub struct Expectations {
 }
 
 impl Expectations {
-    /// Expect `adds` creations and `dels` deletions for `key` (replacing
-    /// earlier expectations).
-    pub fn expect(&self, key: &str, adds: i64, dels: i64) {
+    /// Expect `adds` creations and the deletion of the pods named in
+    /// `deleting` for `key` (replacing earlier expectations).
+    pub fn expect(&self, key: &str, adds: i64, deleting: impl IntoIterator<Item = String>) {
         self.map.lock().insert(
             key.to_owned(),
             Expected {
                 adds,
-                dels,
-                deleting: HashSet::new(),
-                set_at: Instant::now(),
-            },
-        );
-    }
-
-    /// Expect these pods (by name) to go for `key` (replacing earlier
-    /// expectations).
-    pub fn expect_deletions(&self, key: &str, pods: impl IntoIterator<Item = String>) {
-        self.map.lock().insert(
-            key.to_owned(),
-            Expected {
-                adds: 0,
-                dels: 0,
-                deleting: pods.into_iter().collect(),
+                deleting: deleting.into_iter().collect(),
                 set_at: Instant::now(),
             },
         );
@@ -72,20 +56,11 @@ impl Expectations {
         }
     }
 
-    /// One deletion for `key` was seen (or will never happen).
-    pub fn deletion_observed(&self, key: &str) {
-        if let Some(e) = self.map.lock().get_mut(key) {
-            e.dels -= 1;
-        }
-    }
-
     /// Whether `key` may act on what its informers show.
     pub fn satisfied(&self, key: &str) -> bool {
         match self.map.lock().get(key) {
             None => true,
-            Some(e) => {
-                (e.adds <= 0 && e.dels <= 0 && e.deleting.is_empty()) || e.set_at.elapsed() > TTL
-            }
+            Some(e) => (e.adds <= 0 && e.deleting.is_empty()) || e.set_at.elapsed() > TTL,
         }
     }
 
@@ -94,7 +69,7 @@ impl Expectations {
         self.map
             .lock()
             .get(key)
-            .map(|e| (e.adds, e.dels + e.deleting.len() as i64))
+            .map(|e| (e.adds, e.deleting.len() as i64))
     }
 
     /// Forget `key` (its object is gone).
@@ -111,12 +86,12 @@ mod tests {
     fn satisfied_once_everything_was_seen() {
         let e = Expectations::default();
         assert!(e.satisfied("a"));
-        e.expect("a", 2, 1);
+        e.expect("a", 2, ["p".to_owned()]);
         assert!(!e.satisfied("a"));
         e.creation_observed("a");
         e.creation_observed("a");
         assert!(!e.satisfied("a"));
-        e.deletion_observed("a");
+        e.pod_deletion_observed("a", "p");
         assert!(e.satisfied("a"));
         e.forget("a");
         assert!(e.satisfied("a"));
@@ -125,7 +100,7 @@ mod tests {
     #[test]
     fn tracked_deletions_count_once_each() {
         let e = Expectations::default();
-        e.expect_deletions("rs", ["p1".to_owned(), "p2".to_owned()]);
+        e.expect("rs", 0, ["p1".to_owned(), "p2".to_owned()]);
         e.pod_deletion_observed("rs", "p1");
         // Seen again (terminating, then gone): still one.
         e.pod_deletion_observed("rs", "p1");

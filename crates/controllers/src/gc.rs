@@ -49,7 +49,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tracing::{debug, warn};
 
-use crate::replicaset::{is_conflict, is_not_found};
+use crate::writes::{is_conflict, is_not_found};
 use crate::{Cluster, Controller, Options, Requeue, WorkQueue};
 
 /// The finalizer of orphaning deletions.

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::Cluster;
 use crate::pods::controller_ref;
-use crate::replicaset::{is_conflict, is_not_found};
+use crate::writes::{is_conflict, is_not_found};
 
 /// The label naming a pod's (and a revision's) revision.
 pub const REVISION_HASH_LABEL: &str = "controller-revision-hash";
@@ -199,13 +199,6 @@ pub async fn delete(cluster: &Cluster, rev: &ControllerRevision) -> Result<()> {
         Err(e) if is_not_found(&e) => Ok(()),
         Err(e) => Err(e).context("deleting a ControllerRevision"),
     }
-}
-
-/// The key of the owner of a revision of `kind`.
-pub fn owner_key(rev: &ControllerRevision, kind: &str) -> Option<String> {
-    let r = controller_ref(&rev.metadata)?;
-    (r.kind == kind && r.api_version.starts_with("apps/"))
-        .then(|| format!("{}/{}", rev.namespace().unwrap_or_default(), r.name))
 }
 
 #[cfg(test)]

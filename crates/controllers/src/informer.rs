@@ -78,6 +78,35 @@ where
         self.inner.handlers.write().push(Box::new(handler));
     }
 
+    /// Queue `key(object)` on `queue` for every change (the new state, or
+    /// the last one known of a deleted object).
+    pub fn enqueue(
+        &self,
+        queue: &crate::WorkQueue,
+        key: impl Fn(&K) -> Option<String> + Send + Sync + 'static,
+    ) {
+        let queue = queue.clone();
+        self.on_change(move |c| {
+            let obj = match c {
+                Change::Applied { new, .. } => new,
+                Change::Deleted(old) => old,
+            };
+            if let Some(k) = key(obj) {
+                queue.add(k);
+            }
+        });
+    }
+
+    /// The keys of every cached object (a controller's resync).
+    pub fn keys(&self) -> Vec<String> {
+        self.inner
+            .objects
+            .read()
+            .values()
+            .flat_map(|m| m.values().map(|o| key_of(&**o)))
+            .collect()
+    }
+
     /// The object `namespace/name` ("" namespace for cluster-scoped kinds).
     pub fn get(&self, namespace: &str, name: &str) -> Option<Arc<K>> {
         self.inner.objects.read().get(namespace)?.get(name).cloned()

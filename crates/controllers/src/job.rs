@@ -36,7 +36,8 @@ use kube::{Api, ResourceExt};
 use crate::events::EventType;
 use crate::informer::{Change, key_of};
 use crate::pods::{self, controller_ref};
-use crate::replicaset::{BURST, api_error, is_not_found, slow_start};
+use crate::replicaset::BURST;
+use crate::writes::{Owner, api_error, create_pods, is_not_found};
 use crate::{Cluster, Controller, Expectations, Options, Recorder, Requeue, WorkQueue};
 
 /// The completion index of an Indexed Job's pod (annotation and label).
@@ -56,13 +57,7 @@ pub fn controller(cluster: &Arc<Cluster>, options: &Options) -> Controller {
         expectations: Expectations::default(),
         recorder: Recorder::new(cluster.client.clone(), "job-controller"),
     });
-    {
-        let queue = queue.clone();
-        cluster.jobs.on_change(move |c| match c {
-            Change::Applied { new, .. } => queue.add(key_of(new)),
-            Change::Deleted(old) => queue.add(key_of(old)),
-        });
-    }
+    cluster.jobs.enqueue(&queue, |o| Some(key_of(o)));
     {
         let (queue, jobs) = (queue.clone(), jobs.clone());
         cluster.pods.on_change(move |c| jobs.pod_changed(&queue, c));
@@ -81,12 +76,6 @@ struct Jobs {
     cluster: Arc<Cluster>,
     expectations: Expectations,
     recorder: Recorder,
-}
-
-fn owner_key(pod: &Pod) -> Option<String> {
-    let r = controller_ref(&pod.metadata)?;
-    (r.kind == "Job" && r.api_version.starts_with("batch/"))
-        .then(|| format!("{}/{}", pod.namespace().unwrap_or_default(), r.name))
 }
 
 fn phase(pod: &Pod) -> &str {
@@ -408,38 +397,7 @@ struct Counts<'a> {
 
 impl Jobs {
     fn pod_changed(&self, queue: &WorkQueue, change: Change<'_, Pod>) {
-        match change {
-            Change::Applied { old: None, new } => {
-                if let Some(key) = owner_key(new) {
-                    self.expectations.creation_observed(&key);
-                    queue.add(key);
-                }
-            }
-            Change::Applied {
-                old: Some(old),
-                new,
-            } => {
-                if let Some(k) = owner_key(old).filter(|k| owner_key(new).as_ref() != Some(k)) {
-                    queue.add(k);
-                }
-                if let Some(k) = owner_key(new) {
-                    if new.metadata.deletion_timestamp.is_some()
-                        && old.metadata.deletion_timestamp.is_none()
-                    {
-                        self.expectations.deletion_observed(&k);
-                    }
-                    queue.add(k);
-                }
-            }
-            Change::Deleted(old) => {
-                if let Some(key) = owner_key(old) {
-                    if old.metadata.deletion_timestamp.is_none() {
-                        self.expectations.deletion_observed(&key);
-                    }
-                    queue.add(key);
-                }
-            }
-        }
+        pods::route_pod_change::<Job>(change, queue, Some(&self.expectations));
     }
 
     async fn sync(&self, key: &str) -> Result<Requeue> {
@@ -781,54 +739,28 @@ impl Jobs {
         if n == 0 {
             return Ok((active, 0, 0, None));
         }
-        self.expectations.expect(key, n as i64, 0);
+        self.expectations.expect(key, n as i64, []);
         let api: Api<Pod> = Api::namespaced(
             self.cluster.client.clone(),
             &job.namespace().unwrap_or_default(),
         );
         let owner = pods::owner_ref(job);
         let ns = job.namespace().unwrap_or_default();
-        let created = slow_start(n, |i| {
+        let make = |i: usize| {
             let (template, generate_name) =
                 indexed_template(job, indexes.get(i).copied().flatten());
-            let pod = pods::pod_from_template(&template, &ns, generate_name, Some(owner.clone()));
-            let api = api.clone();
-            async move { api.create(&PostParams::default(), &pod).await }
-        })
-        .await;
-        let mut made = 0;
-        let mut first_error = None;
-        for r in &created.results {
-            match r {
-                Ok(p) => {
-                    made += 1;
-                    self.recorder.event(
-                        job,
-                        EventType::Normal,
-                        "SuccessfulCreate",
-                        format!("Created pod: {}", p.name_any()),
-                    );
-                }
-                Err(e) => {
-                    self.expectations.creation_observed(key);
-                    if first_error.is_none() {
-                        self.recorder.event(
-                            job,
-                            EventType::Warning,
-                            "FailedCreate",
-                            format!("Error creating: {}", api_error(e)),
-                        );
-                        first_error = Some(anyhow::anyhow!("creating pods: {}", api_error(e)));
-                    }
-                }
-            }
-        }
-        for _ in 0..created.skipped {
-            self.expectations.creation_observed(key);
-        }
+            pods::pod_from_template(&template, &ns, generate_name, Some(owner.clone()))
+        };
+        let owner = Owner {
+            object: job,
+            key,
+            expectations: &self.expectations,
+            recorder: &self.recorder,
+        };
+        let (made, first_error) = create_pods(&api, n, make, owner).await;
         match first_error {
             Some(e) => Err(e),
-            None => Ok((active + made, 0, 0, None)),
+            None => Ok((active + made as i32, 0, 0, None)),
         }
     }
 
@@ -843,7 +775,8 @@ impl Jobs {
             self.cluster.client.clone(),
             &job.namespace().unwrap_or_default(),
         );
-        self.expectations.expect(key, 0, victims.len() as i64);
+        self.expectations
+            .expect(key, 0, victims.iter().map(|p| p.name_any()));
         let targets: Vec<(String, Option<String>, bool)> = victims
             .iter()
             .map(|p| (p.name_any(), p.uid(), pods::is_ready(p)))
@@ -878,7 +811,7 @@ impl Jobs {
                     );
                 }
                 Err(e) => {
-                    self.expectations.deletion_observed(key);
+                    self.expectations.pod_deletion_observed(key, &name);
                     if is_not_found(&e) {
                         deleted += 1;
                         deleted_ready += i32::from(ready);

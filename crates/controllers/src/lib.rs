@@ -22,7 +22,9 @@
 //! # Code map
 //!
 //! - [`informer`], [`queue`], [`expectations`], [`events`]: the runtime.
-//! - [`pods`]: pod predicates, controller references, deletion order.
+//! - [`pods`]: pod predicates, controller references, routing pod changes
+//!   to their controllers, deletion order; [`writes`]: slow-start creation
+//!   with events and expectations, API error helpers.
 //! - [`history`]: ControllerRevisions (DaemonSet and StatefulSet templates).
 //! - [`daemonset`] and [`statefulset`]: one pod per eligible node; stable,
 //!   ordered pods with their own claims.
@@ -30,12 +32,11 @@
 //!   arithmetic in `deployment::math`), [`serviceaccount`], [`endpoints`]
 //!   (Endpoints and EndpointSlices), [`gc`] (the garbage collector),
 //!   [`job`] (with ttlSecondsAfterFinished), [`cronjob`] (schedules parsed
-//!   by [`cron`]), [`nodelifecycle`] (heartbeats, condition taints,
+//!   by `rkube_api::cron`), [`nodelifecycle`] (heartbeats, condition taints,
 //!   NoExecute eviction).
 
 #![warn(missing_docs)]
 
-pub mod cron;
 pub mod cronjob;
 pub mod daemonset;
 pub mod deployment;
@@ -52,6 +53,7 @@ pub mod queue;
 pub mod replicaset;
 pub mod serviceaccount;
 pub mod statefulset;
+pub mod writes;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -59,9 +61,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::apps::v1::{self as apps, Deployment, ReplicaSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{self as corev1, Pod};
 use k8s_openapi::api::core::v1::{Endpoints, Namespace, Node, Service, ServiceAccount};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::Client;
@@ -76,106 +78,70 @@ pub use queue::WorkQueue;
 /// Every key of every controller is looked at again this often.
 pub const RESYNC_PERIOD: Duration = Duration::from_secs(300);
 
-/// The caches the controllers share, and the client they write with.
-pub struct Cluster {
-    /// Writes.
-    pub client: Client,
-    /// Pods.
-    pub pods: Informer<Pod>,
-    /// ReplicaSets.
-    pub replica_sets: Informer<ReplicaSet>,
-    /// Jobs.
-    pub jobs: Informer<Job>,
-    /// CronJobs.
-    pub cron_jobs: Informer<CronJob>,
-    /// Deployments.
-    pub deployments: Informer<Deployment>,
-    /// Namespaces.
-    pub namespaces: Informer<Namespace>,
-    /// ServiceAccounts.
-    pub service_accounts: Informer<ServiceAccount>,
-    /// Services.
-    pub services: Informer<Service>,
-    /// Endpoints.
-    pub endpoints: Informer<Endpoints>,
-    /// EndpointSlices.
-    pub endpoint_slices: Informer<EndpointSlice>,
-    /// Nodes.
-    pub nodes: Informer<Node>,
-    /// DaemonSets.
-    pub daemon_sets: Informer<k8s_openapi::api::apps::v1::DaemonSet>,
-    /// StatefulSets.
-    pub stateful_sets: Informer<k8s_openapi::api::apps::v1::StatefulSet>,
-    /// ControllerRevisions.
-    pub controller_revisions: Informer<k8s_openapi::api::apps::v1::ControllerRevision>,
-    /// PersistentVolumeClaims.
-    pub persistent_volume_claims: Informer<k8s_openapi::api::core::v1::PersistentVolumeClaim>,
-    /// Leases (node heartbeats).
-    pub leases: Informer<k8s_openapi::api::coordination::v1::Lease>,
+/// Declares [`Cluster`]: one shared informer per line, listed once.
+macro_rules! informers {
+    ($($(#[$doc:meta])* $field:ident: $kind:ty,)*) => {
+        /// The caches the controllers share, and the client they write with.
+        pub struct Cluster {
+            /// Writes.
+            pub client: Client,
+            $($(#[$doc])* pub $field: Informer<$kind>,)*
+        }
+
+        impl Cluster {
+            fn new(client: Client) -> Cluster {
+                Cluster {
+                    client,
+                    $($field: Informer::new(),)*
+                }
+            }
+
+            fn spawn_informers(&self) -> Vec<JoinHandle<()>> {
+                vec![$(informer::spawn_all(&self.client, &self.$field),)*]
+            }
+
+            async fn synced(&self) {
+                $(self.$field.synced().await;)*
+            }
+        }
+    };
 }
 
-impl Cluster {
-    fn new(client: Client) -> Cluster {
-        Cluster {
-            client,
-            pods: Informer::new(),
-            replica_sets: Informer::new(),
-            jobs: Informer::new(),
-            cron_jobs: Informer::new(),
-            deployments: Informer::new(),
-            namespaces: Informer::new(),
-            service_accounts: Informer::new(),
-            services: Informer::new(),
-            endpoints: Informer::new(),
-            endpoint_slices: Informer::new(),
-            nodes: Informer::new(),
-            daemon_sets: Informer::new(),
-            stateful_sets: Informer::new(),
-            controller_revisions: Informer::new(),
-            persistent_volume_claims: Informer::new(),
-            leases: Informer::new(),
-        }
-    }
-
-    fn spawn_informers(&self) -> Vec<JoinHandle<()>> {
-        vec![
-            informer::spawn_all(&self.client, &self.pods),
-            informer::spawn_all(&self.client, &self.replica_sets),
-            informer::spawn_all(&self.client, &self.jobs),
-            informer::spawn_all(&self.client, &self.cron_jobs),
-            informer::spawn_all(&self.client, &self.deployments),
-            informer::spawn_all(&self.client, &self.namespaces),
-            informer::spawn_all(&self.client, &self.service_accounts),
-            informer::spawn_all(&self.client, &self.services),
-            informer::spawn_all(&self.client, &self.endpoints),
-            informer::spawn_all(&self.client, &self.endpoint_slices),
-            informer::spawn_all(&self.client, &self.nodes),
-            informer::spawn_all(&self.client, &self.daemon_sets),
-            informer::spawn_all(&self.client, &self.stateful_sets),
-            informer::spawn_all(&self.client, &self.controller_revisions),
-            informer::spawn_all(&self.client, &self.persistent_volume_claims),
-            informer::spawn_all(&self.client, &self.leases),
-        ]
-    }
-
-    async fn synced(&self) {
-        self.pods.synced().await;
-        self.replica_sets.synced().await;
-        self.jobs.synced().await;
-        self.cron_jobs.synced().await;
-        self.deployments.synced().await;
-        self.namespaces.synced().await;
-        self.service_accounts.synced().await;
-        self.services.synced().await;
-        self.endpoints.synced().await;
-        self.endpoint_slices.synced().await;
-        self.nodes.synced().await;
-        self.daemon_sets.synced().await;
-        self.stateful_sets.synced().await;
-        self.controller_revisions.synced().await;
-        self.persistent_volume_claims.synced().await;
-        self.leases.synced().await;
-    }
+informers! {
+    /// Pods.
+    pods: Pod,
+    /// ReplicaSets.
+    replica_sets: ReplicaSet,
+    /// ReplicationControllers.
+    replication_controllers: corev1::ReplicationController,
+    /// Jobs.
+    jobs: Job,
+    /// CronJobs.
+    cron_jobs: CronJob,
+    /// Deployments.
+    deployments: Deployment,
+    /// Namespaces.
+    namespaces: Namespace,
+    /// ServiceAccounts.
+    service_accounts: ServiceAccount,
+    /// Services.
+    services: Service,
+    /// Endpoints.
+    endpoints: Endpoints,
+    /// EndpointSlices.
+    endpoint_slices: EndpointSlice,
+    /// Nodes.
+    nodes: Node,
+    /// DaemonSets.
+    daemon_sets: apps::DaemonSet,
+    /// StatefulSets.
+    stateful_sets: apps::StatefulSet,
+    /// ControllerRevisions.
+    controller_revisions: apps::ControllerRevision,
+    /// PersistentVolumeClaims.
+    persistent_volume_claims: corev1::PersistentVolumeClaim,
+    /// Leases (node heartbeats).
+    leases: k8s_openapi::api::coordination::v1::Lease,
 }
 
 /// What a reconcile asks for: nothing, or another look after a delay.

@@ -22,7 +22,7 @@ use serde_json::json;
 
 use crate::events::EventType;
 use crate::informer::Change;
-use crate::replicaset::{is_conflict, is_not_found};
+use crate::writes::{is_conflict, is_not_found};
 use crate::{Cluster, Controller, Options, Recorder, Requeue, WorkQueue};
 
 /// The namespace of node Leases.

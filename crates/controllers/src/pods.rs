@@ -7,7 +7,12 @@ use std::collections::HashMap;
 
 use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
-use kube::Resource;
+use kube::{Resource, ResourceExt};
+
+use rkube_scheduler::labels::{EMPTY_LABELS, Selector};
+
+use crate::informer::{Change, Informer, key_of};
+use crate::{Expectations, WorkQueue};
 
 /// The owner reference with `controller: true`, if any.
 pub fn controller_ref(meta: &ObjectMeta) -> Option<&OwnerReference> {
@@ -15,6 +20,121 @@ pub fn controller_ref(meta: &ObjectMeta) -> Option<&OwnerReference> {
         .iter()
         .flatten()
         .find(|r| r.controller == Some(true))
+}
+
+/// The work-queue key (`namespace/name`) of the `O` that controls the
+/// object with metadata `meta`, if an `O` does.
+pub fn owner_key<O: Resource<DynamicType = ()>>(meta: &ObjectMeta) -> Option<String> {
+    let r = controller_ref(meta)?;
+    let group = O::group(&());
+    let group_matches = match r.api_version.split_once('/') {
+        Some((g, _)) => g == group,
+        None => group.is_empty(),
+    };
+    (r.kind == O::kind(&()) && group_matches).then(|| {
+        format!(
+            "{}/{}",
+            meta.namespace.as_deref().unwrap_or_default(),
+            r.name
+        )
+    })
+}
+
+/// What [`route_pod_change`] found.
+pub struct Routed<'a> {
+    /// The key of the `O` controlling the pod now, if any (already queued).
+    pub owner: Option<String>,
+    /// A pod no `O` controls that is new or newly relabelled (or just
+    /// released): the `O`s whose selector matches may adopt it.
+    pub orphan: Option<&'a Pod>,
+    /// The pod turned Ready with this change.
+    pub became_ready: bool,
+}
+
+/// How a pod change concerns the controllers of kind `O` (upstream's
+/// `addPod`/`updatePod`/`deletePod`): queue the owners it concerns (the
+/// old one too, when the controller reference changed), and tell
+/// `expectations` (if the controller keeps any) of creations and deletions
+/// seen. A pod whose graceful deletion began counts as deleted.
+pub fn route_pod_change<'a, O: Resource<DynamicType = ()>>(
+    change: Change<'a, Pod>,
+    queue: &WorkQueue,
+    expectations: Option<&Expectations>,
+) -> Routed<'a> {
+    let key = |p: &Pod| owner_key::<O>(&p.metadata);
+    let mut routed = Routed {
+        owner: None,
+        orphan: None,
+        became_ready: false,
+    };
+    match change {
+        Change::Applied { old: None, new } => match key(new) {
+            Some(k) => {
+                if let Some(e) = expectations {
+                    e.creation_observed(&k);
+                }
+                queue.add(k.clone());
+                routed.owner = Some(k);
+            }
+            None => routed.orphan = Some(new),
+        },
+        Change::Applied {
+            old: Some(old),
+            new,
+        } => {
+            let (ok, nk) = (key(old), key(new));
+            if ok != nk
+                && let Some(k) = &ok
+            {
+                queue.add(k.clone());
+            }
+            match nk {
+                Some(k) => {
+                    if new.metadata.deletion_timestamp.is_some()
+                        && old.metadata.deletion_timestamp.is_none()
+                        && let Some(e) = expectations
+                    {
+                        e.pod_deletion_observed(&k, &new.name_any());
+                    }
+                    routed.became_ready = !is_ready(old) && is_ready(new);
+                    queue.add(k.clone());
+                    routed.owner = Some(k);
+                }
+                None if old.metadata.labels != new.metadata.labels || ok.is_some() => {
+                    routed.orphan = Some(new)
+                }
+                None => {}
+            }
+        }
+        Change::Deleted(old) => {
+            if let Some(k) = key(old) {
+                if let Some(e) = expectations {
+                    e.pod_deletion_observed(&k, &old.name_any());
+                }
+                queue.add(k);
+            }
+        }
+    }
+    routed
+}
+
+/// Queue every `O` in the pod's namespace whose selector (`selector`)
+/// matches the pod's labels: the candidates to adopt an orphan.
+pub fn queue_selecting<O>(
+    informer: &Informer<O>,
+    queue: &WorkQueue,
+    pod: &Pod,
+    selector: impl Fn(&O) -> Selector,
+) where
+    O: Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+    O::DynamicType: Default,
+{
+    let labels = pod.metadata.labels.as_ref().unwrap_or(&EMPTY_LABELS);
+    for o in informer.list_namespace(pod.metadata.namespace.as_deref().unwrap_or_default()) {
+        if selector(&o).matches(labels) {
+            queue.add(key_of(&*o));
+        }
+    }
 }
 
 /// A controller reference to `owner` (`controller` and

@@ -23,6 +23,7 @@ use serde_json::json;
 use crate::events::EventType;
 use crate::informer::{Change, key_of};
 use crate::pods::{self, controller_ref};
+use crate::writes::{Owner, api_error, create_pods, is_not_found};
 use crate::{Cluster, Controller, Expectations, Options, Recorder, Requeue, WorkQueue};
 
 /// Pods created or deleted in one sync, at most (upstream's burstReplicas).
@@ -36,27 +37,14 @@ pub fn controller(cluster: &Arc<Cluster>, options: &Options) -> Controller {
         expectations: Expectations::default(),
         recorder: Recorder::new(cluster.client.clone(), "replicaset-controller"),
     });
-    {
-        let queue = queue.clone();
-        cluster.replica_sets.on_change(move |c| match c {
-            Change::Applied { new, .. } => queue.add(key_of(new)),
-            Change::Deleted(old) => queue.add(key_of(old)),
-        });
-    }
+    cluster.replica_sets.enqueue(&queue, |o| Some(key_of(o)));
     {
         let (queue, rs) = (queue.clone(), rs.clone());
         cluster.pods.on_change(move |c| rs.pod_changed(&queue, c));
     }
     let resync = {
-        let cluster = cluster.clone();
-        move || {
-            cluster
-                .replica_sets
-                .list()
-                .iter()
-                .map(|r| key_of(&**r))
-                .collect()
-        }
+        let informer = cluster.replica_sets.clone();
+        move || informer.keys()
     };
     Controller::new("replicaset", queue, options.workers, resync, move |key| {
         let rs = rs.clone();
@@ -70,12 +58,6 @@ struct ReplicaSets {
     recorder: Recorder,
 }
 
-fn owner_key(pod: &Pod) -> Option<String> {
-    let r = controller_ref(&pod.metadata)?;
-    (r.kind == "ReplicaSet" && r.api_version.starts_with("apps/"))
-        .then(|| format!("{}/{}", pod.namespace().unwrap_or_default(), r.name))
-}
-
 fn selector_of(rs: &ReplicaSet) -> Selector {
     Selector::from_label_selector(rs.spec.as_ref().map(|s| &s.selector))
 }
@@ -87,59 +69,9 @@ fn labels_of(pod: &Pod) -> &BTreeMap<String, String> {
 impl ReplicaSets {
     /// Queue the ReplicaSets a pod change concerns.
     fn pod_changed(&self, queue: &WorkQueue, change: Change<'_, Pod>) {
-        match change {
-            Change::Applied { old: None, new } => {
-                if let Some(key) = owner_key(new) {
-                    self.expectations.creation_observed(&key);
-                    queue.add(key);
-                } else {
-                    self.queue_matching(queue, new);
-                }
-            }
-            Change::Applied {
-                old: Some(old),
-                new,
-            } => {
-                let (ok, nk) = (owner_key(old), owner_key(new));
-                if ok != nk
-                    && let Some(k) = &ok
-                {
-                    queue.add(k.clone());
-                }
-                match nk {
-                    Some(k) => {
-                        if new.metadata.deletion_timestamp.is_some()
-                            && old.metadata.deletion_timestamp.is_none()
-                        {
-                            // Graceful deletion began: count it as gone.
-                            self.expectations.pod_deletion_observed(&k, &new.name_any());
-                        }
-                        queue.add(k);
-                    }
-                    None if old.metadata.labels != new.metadata.labels || ok.is_some() => {
-                        self.queue_matching(queue, new)
-                    }
-                    None => {}
-                }
-            }
-            Change::Deleted(old) => {
-                if let Some(key) = owner_key(old) {
-                    self.expectations
-                        .pod_deletion_observed(&key, &old.name_any());
-                    queue.add(key);
-                }
-            }
-        }
-    }
-
-    /// An orphan: every ReplicaSet of its namespace whose selector matches
-    /// may adopt it.
-    fn queue_matching(&self, queue: &WorkQueue, pod: &Pod) {
-        let ns = pod.namespace().unwrap_or_default();
-        for rs in self.cluster.replica_sets.list_namespace(&ns) {
-            if selector_of(&rs).matches(labels_of(pod)) {
-                queue.add(key_of(&*rs));
-            }
+        let routed = pods::route_pod_change::<ReplicaSet>(change, queue, Some(&self.expectations));
+        if let Some(orphan) = routed.orphan {
+            pods::queue_selecting(&self.cluster.replica_sets, queue, orphan, selector_of);
         }
     }
 
@@ -222,7 +154,7 @@ impl ReplicaSets {
         let have = active.len();
         if have < want {
             let n = (want - have).min(BURST);
-            self.expectations.expect(key, n as i64, 0);
+            self.expectations.expect(key, n as i64, []);
             let template = rs
                 .spec
                 .as_ref()
@@ -234,39 +166,13 @@ impl ReplicaSets {
                 format!("{}-", rs.name_any()),
                 Some(pods::owner_ref(rs)),
             );
-            let created = slow_start(n, |_| {
-                let (api, pod) = (api.clone(), pod.clone());
-                async move { api.create(&PostParams::default(), &pod).await }
-            })
-            .await;
-            let mut first_error = None;
-            for r in &created.results {
-                match r {
-                    Ok(p) => self.recorder.event(
-                        rs,
-                        EventType::Normal,
-                        "SuccessfulCreate",
-                        format!("Created pod: {}", p.name_any()),
-                    ),
-                    Err(e) => {
-                        self.expectations.creation_observed(key);
-                        if first_error.is_none() {
-                            self.recorder.event(
-                                rs,
-                                EventType::Warning,
-                                "FailedCreate",
-                                format!("Error creating: {}", api_error(e)),
-                            );
-                            first_error = Some(anyhow::anyhow!("creating pods: {}", api_error(e)));
-                        }
-                    }
-                }
-            }
-            // Creations never attempted will not be observed either.
-            for _ in 0..created.skipped {
-                self.expectations.creation_observed(key);
-            }
-            if let Some(e) = first_error {
+            let owner = Owner {
+                object: rs,
+                key,
+                expectations: &self.expectations,
+                recorder: &self.recorder,
+            };
+            if let (_, Some(e)) = create_pods(api, n, |_| pod.clone(), owner).await {
                 return Err(e);
             }
         } else if have > want {
@@ -275,7 +181,7 @@ impl ReplicaSets {
             pods::sort_for_deletion(&mut victims, active);
             victims.truncate(n);
             self.expectations
-                .expect_deletions(key, victims.iter().map(|p| p.name_any()));
+                .expect(key, 0, victims.iter().map(|p| p.name_any()));
             let targets: Vec<(String, Option<String>)> =
                 victims.iter().map(|p| (p.name_any(), p.uid())).collect();
             let results = futures::stream::iter(targets.into_iter().map(|(name, uid)| {
@@ -490,57 +396,4 @@ fn same_status(a: &ReplicaSetStatus, b: &ReplicaSetStatus) -> bool {
         && a.observed_generation == b.observed_generation
         && a.conditions.as_deref().unwrap_or_default()
             == b.conditions.as_deref().unwrap_or_default()
-}
-
-/// Results of [`slow_start`].
-pub struct SlowStart<T> {
-    /// One result per attempted call.
-    pub results: Vec<kube::Result<T>>,
-    /// Calls not attempted because a batch failed.
-    pub skipped: usize,
-}
-
-/// Call `f` `n` times in batches of 1, 2, 4, ... (upstream's
-/// `slowStartBatch`), stopping after a batch with a failure.
-pub async fn slow_start<T, F, Fut>(n: usize, f: F) -> SlowStart<T>
-where
-    F: Fn(usize) -> Fut,
-    Fut: std::future::Future<Output = kube::Result<T>>,
-{
-    let mut results = Vec::with_capacity(n);
-    let mut batch = 1;
-    let mut done = 0;
-    while done < n {
-        let size = batch.min(n - done);
-        let out: Vec<_> = futures::future::join_all((done..done + size).map(&f)).await;
-        done += size;
-        let failed = out.iter().any(|r| r.is_err());
-        results.extend(out);
-        if failed {
-            break;
-        }
-        batch *= 2;
-    }
-    SlowStart {
-        results,
-        skipped: n - done,
-    }
-}
-
-/// The message of an API error, as upstream prints it.
-pub fn api_error(e: &kube::Error) -> String {
-    match e {
-        kube::Error::Api(s) => s.message.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// 404.
-pub fn is_not_found(e: &kube::Error) -> bool {
-    matches!(e, kube::Error::Api(s) if s.code == 404)
-}
-
-/// 409.
-pub fn is_conflict(e: &kube::Error) -> bool {
-    matches!(e, kube::Error::Api(s) if s.code == 409)
 }

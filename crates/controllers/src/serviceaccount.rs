@@ -38,15 +38,8 @@ pub fn controller(cluster: &Arc<Cluster>, options: &Options) -> Controller {
         });
     }
     let resync = {
-        let cluster = cluster.clone();
-        move || {
-            cluster
-                .namespaces
-                .list()
-                .iter()
-                .map(|n| key_of(&**n))
-                .collect()
-        }
+        let informer = cluster.namespaces.clone();
+        move || informer.keys()
     };
     let cluster = cluster.clone();
     Controller::new(

@@ -35,7 +35,7 @@ use crate::events::EventType;
 use crate::history::{self, REVISION_HASH_LABEL};
 use crate::informer::{Change, key_of};
 use crate::pods::{self, controller_ref};
-use crate::replicaset::{api_error, is_conflict, is_not_found};
+use crate::writes::{api_error, is_conflict, is_not_found};
 use crate::{Cluster, Controller, Options, Recorder, Requeue, WorkQueue};
 
 /// The pod label with the pod's name.
@@ -50,39 +50,17 @@ pub fn controller(cluster: &Arc<Cluster>, options: &Options) -> Controller {
         cluster: cluster.clone(),
         recorder: Recorder::new(cluster.client.clone(), "statefulset-controller"),
     });
-    {
-        let queue = queue.clone();
-        cluster.stateful_sets.on_change(move |c| match c {
-            Change::Applied { new, .. } => queue.add(key_of(new)),
-            Change::Deleted(old) => queue.add(key_of(old)),
-        });
-    }
+    cluster.stateful_sets.enqueue(&queue, |o| Some(key_of(o)));
     {
         let (queue, ssc) = (queue.clone(), ssc.clone());
         cluster.pods.on_change(move |c| ssc.pod_changed(&queue, c));
     }
-    {
-        let queue = queue.clone();
-        cluster.controller_revisions.on_change(move |c| {
-            let rev: &ControllerRevision = match c {
-                Change::Applied { new, .. } => new,
-                Change::Deleted(old) => old,
-            };
-            if let Some(k) = history::owner_key(rev, "StatefulSet") {
-                queue.add(k);
-            }
-        });
-    }
+    cluster
+        .controller_revisions
+        .enqueue(&queue, |r| pods::owner_key::<StatefulSet>(&r.metadata));
     let resync = {
-        let cluster = cluster.clone();
-        move || {
-            cluster
-                .stateful_sets
-                .list()
-                .iter()
-                .map(|s| key_of(&**s))
-                .collect()
-        }
+        let informer = cluster.stateful_sets.clone();
+        move || informer.keys()
     };
     Controller::new("statefulset", queue, options.workers, resync, move |key| {
         let ssc = ssc.clone();
@@ -93,12 +71,6 @@ pub fn controller(cluster: &Arc<Cluster>, options: &Options) -> Controller {
 struct StatefulSets {
     cluster: Arc<Cluster>,
     recorder: Recorder,
-}
-
-fn owner_key(pod: &Pod) -> Option<String> {
-    let r = controller_ref(&pod.metadata)?;
-    (r.kind == "StatefulSet" && r.api_version.starts_with("apps/"))
-        .then(|| format!("{}/{}", pod.namespace().unwrap_or_default(), r.name))
 }
 
 fn selector_of(set: &StatefulSet) -> Selector {
@@ -317,30 +289,13 @@ fn plain_ref(api_version: &str, kind: &str, name: &str, uid: &str) -> OwnerRefer
 
 impl StatefulSets {
     fn pod_changed(&self, queue: &WorkQueue, change: Change<'_, Pod>) {
-        let (old, new) = match change {
-            Change::Applied { old, new } => (old, new),
-            Change::Deleted(old) => (None, old),
-        };
-        match owner_key(new) {
-            Some(k) => queue.add(k),
-            None => {
-                let ns = new.namespace().unwrap_or_default();
-                for set in self.cluster.stateful_sets.list_namespace(&ns) {
-                    if selector_of(&set).matches(labels_of(new)) {
-                        queue.add(key_of(&*set));
-                    }
-                }
-            }
-        }
-        if let Some(k) = old.and_then(owner_key)
-            && Some(&k) != owner_key(new).as_ref()
-        {
-            queue.add(k);
+        let routed = pods::route_pod_change::<StatefulSet>(change, queue, None);
+        if let Some(orphan) = routed.orphan {
+            pods::queue_selecting(&self.cluster.stateful_sets, queue, orphan, selector_of);
         }
         // Look again once a newly ready pod may be available.
-        if let Some(k) = owner_key(new)
-            && old.is_some_and(|o| !pods::is_ready(o))
-            && pods::is_ready(new)
+        if routed.became_ready
+            && let Some(k) = routed.owner
             && let Some(set) = self.cluster.stateful_sets.get_key(&k)
             && min_ready_seconds(&set) > 0
         {

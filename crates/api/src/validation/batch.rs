@@ -529,7 +529,7 @@ fn cron_job_spec(
     if schedule.is_empty() {
         errs.required(&schedule_path, "");
     } else {
-        if let Err(e) = super::cron::parse_standard(schedule) {
+        if let Err(e) = crate::cron::Schedule::check(schedule) {
             errs.invalid(&schedule_path, schedule, e);
         }
         let allow_tz = old.is_some_and(|o| o.schedule.contains("TZ"));

@@ -14,7 +14,6 @@ pub mod batch;
 pub mod checks;
 pub mod coordination;
 pub mod core;
-pub mod cron;
 pub mod discovery;
 pub mod go;
 pub mod networking;

@@ -29,7 +29,7 @@ use serde_json::json;
 use crate::events::EventType;
 use crate::informer::{Change, key_of};
 use crate::pods::{self, controller_ref};
-use crate::replicaset::{api_error, is_conflict, is_not_found};
+use crate::writes::{api_error, is_conflict, is_not_found};
 use crate::{Cluster, Controller, Options, Recorder, Requeue, WorkQueue};
 
 /// The label that ties pods and ReplicaSets to one template.
@@ -61,13 +61,7 @@ pub fn controller(cluster: &Arc<Cluster>, options: &Options) -> Controller {
         cluster: cluster.clone(),
         recorder: Recorder::new(cluster.client.clone(), "deployment-controller"),
     });
-    {
-        let queue = queue.clone();
-        cluster.deployments.on_change(move |c| match c {
-            Change::Applied { new, .. } => queue.add(key_of(new)),
-            Change::Deleted(old) => queue.add(key_of(old)),
-        });
-    }
+    cluster.deployments.enqueue(&queue, |o| Some(key_of(o)));
     {
         let (queue, dc) = (queue.clone(), dc.clone());
         cluster.replica_sets.on_change(move |c| {
@@ -100,15 +94,8 @@ pub fn controller(cluster: &Arc<Cluster>, options: &Options) -> Controller {
         });
     }
     let resync = {
-        let cluster = cluster.clone();
-        move || {
-            cluster
-                .deployments
-                .list()
-                .iter()
-                .map(|d| key_of(&**d))
-                .collect()
-        }
+        let informer = cluster.deployments.clone();
+        move || informer.keys()
     };
     Controller::new("deployment", queue, options.workers, resync, move |key| {
         let dc = dc.clone();
@@ -117,14 +104,7 @@ pub fn controller(cluster: &Arc<Cluster>, options: &Options) -> Controller {
 }
 
 fn owner_key(meta: &ObjectMeta) -> Option<String> {
-    let r = controller_ref(meta)?;
-    (r.kind == "Deployment" && r.api_version.starts_with("apps/")).then(|| {
-        format!(
-            "{}/{}",
-            meta.namespace.as_deref().unwrap_or_default(),
-            r.name
-        )
-    })
+    pods::owner_key::<Deployment>(meta)
 }
 
 fn replicas(rs: &ReplicaSet) -> i32 {

@@ -1,5 +1,5 @@
-//! Cron schedules as the CronJob controller reads them (upstream uses
-//! `robfig/cron`'s standard parser): five fields (minute, hour, day of
+//! Cron schedules, as CronJob validation checks them and the CronJob
+//! controller runs them (upstream uses `robfig/cron`'s standard parser): five fields (minute, hour, day of
 //! month, month, day of week) with lists, ranges, steps and names, the
 //! `@yearly`-style descriptors, `@every <duration>`, and an optional
 //! `TZ=` / `CRON_TZ=` prefix. Times are computed in a time zone (IANA
@@ -104,6 +104,25 @@ impl Schedule {
             Kind::Fields(fields(spec)?)
         };
         Ok(Schedule { kind, tz })
+    }
+
+    /// Check `spec` as validation does: the syntax only. A `TZ=` prefix is
+    /// skipped, not resolved (the time zone is validated on its own field).
+    pub fn check(spec: &str) -> Result<(), String> {
+        let mut spec = spec;
+        if spec.starts_with("TZ=") || spec.starts_with("CRON_TZ=") {
+            let Some(i) = spec.find(' ') else {
+                return Err(format!("provided bad location {spec}: unknown time zone"));
+            };
+            spec = spec[i..].trim();
+        }
+        if spec.is_empty() {
+            return Err("empty spec string".into());
+        }
+        match spec.strip_prefix('@') {
+            Some(d) => descriptor(d).map(drop),
+            None => fields(spec).map(drop),
+        }
     }
 
     /// The first time strictly after `after` that the schedule fires (None
@@ -333,7 +352,9 @@ fn value(s: &str, b: &Bounds) -> Result<u32, String> {
 fn number(s: &str) -> Result<u32, String> {
     match s.parse::<i64>() {
         Ok(n) if n < 0 => Err(format!("negative number ({n}) not allowed: {s}")),
-        Ok(n) => u32::try_from(n).map_err(|_| format!("failed to parse int from {s}")),
+        Ok(n) => u32::try_from(n).map_err(|_| {
+            format!("failed to parse int from {s}: strconv.Atoi: parsing {s:?}: value out of range")
+        }),
         Err(_) => Err(format!(
             "failed to parse int from {s}: strconv.Atoi: parsing {s:?}: invalid syntax"
         )),
@@ -458,6 +479,8 @@ mod tests {
             "2026-01-11T00:00:00Z"
         );
         assert!(Schedule::parse("0 9 * * *", Some("Mars/Olympus")).is_err());
+        // Validation checks the syntax behind a prefix, not the zone.
+        assert_eq!(Schedule::check("TZ=Mars/Olympus 0 9 * * *"), Ok(()));
     }
 
     #[test]
@@ -474,6 +497,14 @@ mod tests {
             "end of range (61) above maximum (59): 61"
         );
         assert_eq!(err("@often"), "unrecognized descriptor: @often");
+        assert_eq!(
+            err("x * * * *"),
+            "failed to parse int from x: strconv.Atoi: parsing \"x\": invalid syntax"
+        );
+        assert_eq!(
+            Schedule::check("@every 1y").unwrap_err(),
+            "failed to parse duration @every 1y: time: invalid duration \"1y\""
+        );
         assert_eq!(
             err("*/0 * * * *"),
             "step of range should be a positive number: */0"
