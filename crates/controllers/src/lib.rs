@@ -33,13 +33,14 @@
 //!   (Endpoints and EndpointSlices), [`gc`] (the garbage collector),
 //!   [`job`] (with ttlSecondsAfterFinished), [`cronjob`] (schedules parsed
 //!   by `rkube_api::cron`), [`nodelifecycle`] (heartbeats, condition taints,
-//!   NoExecute eviction).
+//!   NoExecute eviction), [`disruption`] (PodDisruptionBudget status).
 
 #![warn(missing_docs)]
 
 pub mod cronjob;
 pub mod daemonset;
 pub mod deployment;
+pub mod disruption;
 pub mod endpoints;
 pub mod events;
 pub mod expectations;
@@ -140,6 +141,8 @@ informers! {
     controller_revisions: apps::ControllerRevision,
     /// PersistentVolumeClaims.
     persistent_volume_claims: corev1::PersistentVolumeClaim,
+    /// PodDisruptionBudgets.
+    pod_disruption_budgets: k8s_openapi::api::policy::v1::PodDisruptionBudget,
     /// Leases (node heartbeats).
     leases: k8s_openapi::api::coordination::v1::Lease,
 }
@@ -287,6 +290,7 @@ pub fn start(client: Client, options: Options) -> Result<Running> {
         endpoints::controller(&cluster, &options),
         endpoints::slice_controller(&cluster, &options),
         gc::controller(&cluster, &options),
+        disruption::controller(&cluster, &options),
     ];
     let queues = controllers.iter().map(|c| c.queue.clone()).collect();
     let mut tasks = cluster.spawn_informers();

@@ -1,9 +1,12 @@
-//! Eviction and drain, with and without a PodDisruptionBudget in the way;
+//! Eviction and drain as the API does them (no controllers: budget status
+//! is written by hand), with and without a PodDisruptionBudget in the way;
 //! namespace deletion.
 
 use serde_json::json;
 
-use crate::{Backend, OutputExt, both_backends, configmap, create, get_json, server};
+use crate::{
+    Backend, OutputExt, api_only_server, both_backends, configmap, create, get_json, server,
+};
 
 fn node(name: &str) -> String {
     format!(
@@ -34,7 +37,7 @@ fn run(s: &crate::RkubeServer, pod: &str) {
 }
 
 fn drain_evicts_pods(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     s.kubectl_with(
         &["create", "--validate=false", "-f", "-"],
         Some(&node("n1")),
@@ -71,7 +74,7 @@ fn drain_evicts_pods(backend: Backend) {
 }
 
 fn a_disruption_budget_blocks_eviction(backend: Backend) {
-    let s = server(backend);
+    let s = api_only_server(backend);
     s.kubectl_with(
         &["create", "--validate=false", "-f", "-"],
         Some(&node("n1")),

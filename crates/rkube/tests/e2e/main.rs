@@ -10,6 +10,7 @@ mod apply;
 mod batch;
 mod crd;
 mod daemonsets;
+mod disruption;
 mod durability;
 mod endpoints;
 mod errors;
