@@ -279,7 +279,8 @@ impl Drop for Running {
 pub fn start(client: Client, options: Options) -> Result<Running> {
     let cluster = Arc::new(Cluster::new(client));
     let controllers = vec![
-        replicaset::controller(&cluster, &options),
+        replicaset::controller::<ReplicaSet>(&cluster, &options),
+        replicaset::controller::<corev1::ReplicationController>(&cluster, &options),
         job::controller(&cluster, &options),
         cronjob::controller(&cluster, &options),
         deployment::controller(&cluster, &options),

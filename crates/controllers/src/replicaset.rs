@@ -2,26 +2,41 @@
 //! `spec.replicas` active pods matching the selector, adopting orphans that
 //! match and releasing pods that stop matching, and reports status.
 //!
+//! The same controller runs ReplicationControllers, seen as ReplicaSets
+//! through [`Replicated`] (upstream, too, runs them through the ReplicaSet
+//! controller by conversion): their pods are owned by, their events are
+//! about, and their status is written to the ReplicationController.
+//!
 //! Creations go out in slow-start batches (1, 2, 4, ... up to
 //! [`BURST`] per sync) so that a failing template costs one error, not
 //! hundreds; deletions pick pods in upstream's order
 //! ([`pods::sort_for_deletion`]).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use futures::StreamExt;
-use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetStatus};
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::apps::v1::{
+    ReplicaSet, ReplicaSetCondition, ReplicaSetSpec, ReplicaSetStatus,
+};
+use k8s_openapi::api::core::v1::{
+    Pod, ReplicationController, ReplicationControllerCondition, ReplicationControllerStatus,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams, Preconditions};
-use kube::{Api, ResourceExt};
+use kube::{Api, Resource, ResourceExt};
 use rkube_scheduler::labels::{EMPTY_LABELS, Selector};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use crate::events::EventType;
-use crate::informer::{Change, key_of};
+use crate::informer::{Change, Informer, key_of};
 use crate::pods::{self, controller_ref};
 use crate::writes::{Owner, api_error, create_pods, is_not_found};
 use crate::{Cluster, Controller, Expectations, Options, Recorder, Requeue, WorkQueue};
@@ -29,33 +44,150 @@ use crate::{Cluster, Controller, Expectations, Options, Recorder, Requeue, WorkQ
 /// Pods created or deleted in one sync, at most (upstream's burstReplicas).
 pub const BURST: usize = 500;
 
-/// The controller.
-pub fn controller(cluster: &Arc<Cluster>, options: &Options) -> Controller {
+/// A kind this controller runs: ReplicaSet, or ReplicationController
+/// seen as one.
+pub trait Replicated:
+    Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+    + Clone
+    + Serialize
+    + DeserializeOwned
+    + Debug
+    + Send
+    + Sync
+    + 'static
+{
+    /// The controller's name (logs).
+    const CONTROLLER: &'static str;
+    /// The component its events come from.
+    const COMPONENT: &'static str;
+    /// The kind's shared informer.
+    fn informer(cluster: &Cluster) -> &Informer<Self>;
+    /// The object as a ReplicaSet: metadata, spec and status.
+    fn as_replica_set(&self) -> Cow<'_, ReplicaSet>;
+    /// The object with `status` (a ReplicaSet's) in its own form.
+    fn with_status(&self, status: ReplicaSetStatus) -> Self;
+}
+
+impl Replicated for ReplicaSet {
+    const CONTROLLER: &'static str = "replicaset";
+    const COMPONENT: &'static str = "replicaset-controller";
+    fn informer(cluster: &Cluster) -> &Informer<Self> {
+        &cluster.replica_sets
+    }
+    fn as_replica_set(&self) -> Cow<'_, ReplicaSet> {
+        Cow::Borrowed(self)
+    }
+    fn with_status(&self, status: ReplicaSetStatus) -> Self {
+        let mut new = self.clone();
+        new.status = Some(status);
+        new
+    }
+}
+
+impl Replicated for ReplicationController {
+    const CONTROLLER: &'static str = "replicationcontroller";
+    const COMPONENT: &'static str = "replication-controller";
+    fn informer(cluster: &Cluster) -> &Informer<Self> {
+        &cluster.replication_controllers
+    }
+    fn as_replica_set(&self) -> Cow<'_, ReplicaSet> {
+        let spec = self.spec.clone().unwrap_or_default();
+        // An unset selector is the template's labels (the API defaults it
+        // so; never "everything").
+        let selector = spec.selector.or_else(|| {
+            spec.template
+                .as_ref()
+                .and_then(|t| t.metadata.as_ref())
+                .and_then(|m| m.labels.clone())
+        });
+        Cow::Owned(ReplicaSet {
+            metadata: self.metadata.clone(),
+            spec: Some(ReplicaSetSpec {
+                replicas: spec.replicas,
+                min_ready_seconds: spec.min_ready_seconds,
+                selector: LabelSelector {
+                    match_labels: Some(selector.unwrap_or_else(|| {
+                        // Matches nothing: no pod has this label.
+                        BTreeMap::from([("rkube.io/no-selector".to_owned(), String::new())])
+                    })),
+                    match_expressions: None,
+                },
+                template: spec.template,
+            }),
+            status: self.status.as_ref().map(|s| ReplicaSetStatus {
+                replicas: s.replicas,
+                fully_labeled_replicas: s.fully_labeled_replicas,
+                ready_replicas: s.ready_replicas,
+                available_replicas: s.available_replicas,
+                observed_generation: s.observed_generation,
+                conditions: s.conditions.as_ref().map(|cs| {
+                    cs.iter()
+                        .map(|c| ReplicaSetCondition {
+                            type_: c.type_.clone(),
+                            status: c.status.clone(),
+                            reason: c.reason.clone(),
+                            message: c.message.clone(),
+                            last_transition_time: c.last_transition_time.clone(),
+                        })
+                        .collect()
+                }),
+                terminating_replicas: None,
+            }),
+        })
+    }
+    fn with_status(&self, s: ReplicaSetStatus) -> Self {
+        let mut new = self.clone();
+        new.status = Some(ReplicationControllerStatus {
+            replicas: s.replicas,
+            fully_labeled_replicas: s.fully_labeled_replicas,
+            ready_replicas: s.ready_replicas,
+            available_replicas: s.available_replicas,
+            observed_generation: s.observed_generation,
+            conditions: s.conditions.map(|cs| {
+                cs.into_iter()
+                    .map(|c| ReplicationControllerCondition {
+                        type_: c.type_,
+                        status: c.status,
+                        reason: c.reason,
+                        message: c.message,
+                        last_transition_time: c.last_transition_time,
+                    })
+                    .collect()
+            }),
+        });
+        new
+    }
+}
+
+/// The controller for `K` (ReplicaSet or ReplicationController).
+pub fn controller<K: Replicated>(cluster: &Arc<Cluster>, options: &Options) -> Controller {
     let queue = WorkQueue::new();
-    let rs = Arc::new(ReplicaSets {
+    let rs = Arc::new(ReplicaSets::<K> {
         cluster: cluster.clone(),
         expectations: Expectations::default(),
-        recorder: Recorder::new(cluster.client.clone(), "replicaset-controller"),
+        recorder: Recorder::new(cluster.client.clone(), K::COMPONENT),
+        kind: PhantomData,
     });
-    cluster.replica_sets.enqueue(&queue, |o| Some(key_of(o)));
+    K::informer(cluster).enqueue(&queue, |o| Some(key_of(o)));
     {
         let (queue, rs) = (queue.clone(), rs.clone());
         cluster.pods.on_change(move |c| rs.pod_changed(&queue, c));
     }
     let resync = {
-        let informer = cluster.replica_sets.clone();
+        let informer = K::informer(cluster).clone();
         move || informer.keys()
     };
-    Controller::new("replicaset", queue, options.workers, resync, move |key| {
+    Controller::new(K::CONTROLLER, queue, options.workers, resync, move |key| {
         let rs = rs.clone();
         async move { rs.sync(&key).await }
     })
 }
 
-struct ReplicaSets {
+struct ReplicaSets<K> {
     cluster: Arc<Cluster>,
     expectations: Expectations,
     recorder: Recorder,
+    kind: PhantomData<fn() -> K>,
 }
 
 fn selector_of(rs: &ReplicaSet) -> Selector {
@@ -66,20 +198,25 @@ fn labels_of(pod: &Pod) -> &BTreeMap<String, String> {
     pod.metadata.labels.as_ref().unwrap_or(&EMPTY_LABELS)
 }
 
-impl ReplicaSets {
+impl<K: Replicated> ReplicaSets<K> {
     /// Queue the ReplicaSets a pod change concerns.
     fn pod_changed(&self, queue: &WorkQueue, change: Change<'_, Pod>) {
-        let routed = pods::route_pod_change::<ReplicaSet>(change, queue, Some(&self.expectations));
+        let routed = pods::route_pod_change::<K>(change, queue, Some(&self.expectations));
         if let Some(orphan) = routed.orphan {
-            pods::queue_selecting(&self.cluster.replica_sets, queue, orphan, selector_of);
+            pods::queue_selecting(K::informer(&self.cluster), queue, orphan, |o| {
+                selector_of(&o.as_replica_set())
+            });
         }
     }
 
     async fn sync(&self, key: &str) -> Result<Requeue> {
-        let Some(rs) = self.cluster.replica_sets.get_key(key) else {
+        let Some(obj) = K::informer(&self.cluster).get_key(key) else {
             self.expectations.forget(key);
             return Ok(None);
         };
+        let obj = &*obj;
+        let rs = obj.as_replica_set();
+        let rs = &*rs;
         let ns = rs.namespace().unwrap_or_default();
         let selector = selector_of(&rs);
         let pods_api: Api<Pod> = Api::namespaced(self.cluster.client.clone(), &ns);
@@ -102,7 +239,7 @@ impl ReplicaSets {
                     if matches
                         && pod.metadata.deletion_timestamp.is_none()
                         && rs.metadata.deletion_timestamp.is_none()
-                        && let Some(p) = self.adopt(&pods_api, &rs, &pod).await?
+                        && let Some(p) = self.adopt(&pods_api, obj, &pod).await?
                     {
                         owned.push(Arc::new(p));
                     }
@@ -124,12 +261,12 @@ impl ReplicaSets {
         }
         if self.expectations.satisfied(key)
             && rs.metadata.deletion_timestamp.is_none()
-            && let Err(e) = self.manage(key, &rs, &active, &pods_api).await
+            && let Err(e) = self.manage(key, obj, rs, &active, &pods_api).await
         {
             manage_error = Some(e);
         }
         let requeue = self
-            .update_status(&rs, &owned, manage_error.as_ref())
+            .update_status(obj, rs, &owned, manage_error.as_ref())
             .await?;
         match manage_error {
             Some(e) => Err(e),
@@ -141,6 +278,7 @@ impl ReplicaSets {
     async fn manage(
         &self,
         key: &str,
+        obj: &K,
         rs: &ReplicaSet,
         active: &[&Pod],
         api: &Api<Pod>,
@@ -164,10 +302,10 @@ impl ReplicaSets {
                 &template,
                 &rs.namespace().unwrap_or_default(),
                 format!("{}-", rs.name_any()),
-                Some(pods::owner_ref(rs)),
+                Some(pods::owner_ref(obj)),
             );
             let owner = Owner {
-                object: rs,
+                object: obj,
                 key,
                 expectations: &self.expectations,
                 recorder: &self.recorder,
@@ -216,7 +354,7 @@ impl ReplicaSets {
             for (name, r) in results {
                 match r {
                     Ok(_) => self.recorder.event(
-                        rs,
+                        obj,
                         EventType::Normal,
                         "SuccessfulDelete",
                         format!("Deleted pod: {name}"),
@@ -225,7 +363,7 @@ impl ReplicaSets {
                         self.expectations.pod_deletion_observed(key, &name);
                         if !is_not_found(&e) && first_error.is_none() {
                             self.recorder.event(
-                                rs,
+                                obj,
                                 EventType::Warning,
                                 "FailedDelete",
                                 format!("Error deleting: {}", api_error(&e)),
@@ -243,9 +381,9 @@ impl ReplicaSets {
         Ok(())
     }
 
-    async fn adopt(&self, api: &Api<Pod>, rs: &ReplicaSet, pod: &Pod) -> Result<Option<Pod>> {
+    async fn adopt(&self, api: &Api<Pod>, obj: &K, pod: &Pod) -> Result<Option<Pod>> {
         // The owner must still be what we think it is before we claim.
-        let owner = pods::owner_ref(rs);
+        let owner = pods::owner_ref(obj);
         let patch = json!({
             "metadata": {
                 "ownerReferences": [owner],
@@ -292,6 +430,7 @@ impl ReplicaSets {
     /// pods becoming available.
     async fn update_status(
         &self,
+        obj: &K,
         rs: &ReplicaSet,
         owned: &[Arc<Pod>],
         manage_error: Option<&anyhow::Error>,
@@ -348,7 +487,7 @@ impl ReplicaSets {
             } else {
                 "FailedCreate"
             };
-            conditions.push(k8s_openapi::api::apps::v1::ReplicaSetCondition {
+            conditions.push(ReplicaSetCondition {
                 type_: "ReplicaFailure".into(),
                 status: "True".into(),
                 reason: Some(reason.into()),
@@ -370,19 +509,21 @@ impl ReplicaSets {
         if same_status(&old, &status) {
             return Ok(requeue);
         }
-        let api: Api<ReplicaSet> = Api::namespaced(
+        let api: Api<K> = Api::namespaced(
             self.cluster.client.clone(),
             &rs.namespace().unwrap_or_default(),
         );
-        let mut new = (*rs).clone();
-        new.status = Some(status);
         match api
-            .replace_status(&rs.name_any(), &PostParams::default(), &new)
+            .replace_status(
+                &rs.name_any(),
+                &PostParams::default(),
+                &obj.with_status(status),
+            )
             .await
         {
             Ok(_) => Ok(requeue),
             Err(e) if is_not_found(&e) => Ok(None),
-            Err(e) => Err(e).context("updating ReplicaSet status"),
+            Err(e) => Err(e).context("updating status"),
         }
     }
 }

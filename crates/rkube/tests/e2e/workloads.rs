@@ -129,6 +129,80 @@ fn a_replica_set_keeps_its_replicas() {
     assert!(!names.contains(&kept));
 }
 
+#[test]
+fn a_replication_controller_keeps_its_replicas() {
+    let s = server(Backend::Sqlite);
+    let _sim = Sim::start(&s, 2, &[]);
+    // The selector is left out: the API defaults it to the template's
+    // labels.
+    create(
+        &s,
+        "apiVersion: v1
+kind: ReplicationController
+metadata:
+  name: legacy
+spec:
+  replicas: 3
+  template:
+    metadata:
+      labels: {app: legacy}
+    spec:
+      containers:
+      - {name: c, image: nginx}
+",
+    );
+    let first = wait_pods(&s, "app=legacy", 3);
+    eventually(&s, "the RC's status", 20, || {
+        let rc = get_json(&s, &["rc", "legacy"]);
+        (rc["status"]["replicas"] == 3
+            && rc["status"]["readyReplicas"] == 3
+            && rc["status"]["availableReplicas"] == 3
+            && rc["status"]["fullyLabeledReplicas"] == 3
+            && rc["status"]["observedGeneration"] == rc["metadata"]["generation"])
+            .then_some(())
+    });
+    let pod = get_json(&s, &["pod", first.iter().next().unwrap()]);
+    let owner = &pod["metadata"]["ownerReferences"][0];
+    assert_eq!(owner["apiVersion"], "v1");
+    assert_eq!(owner["kind"], "ReplicationController");
+    assert_eq!(owner["name"], "legacy");
+    assert_eq!(owner["controller"], true);
+    // `kubectl get rc` reads the status.
+    let out = s.kubectl(&["get", "rc", "legacy"]).ok();
+    assert_eq!(
+        crate::table(&out)[1][..4],
+        ["legacy", "3", "3", "3"],
+        "{out}"
+    );
+
+    // A deleted pod is replaced; scaling works through the scale
+    // subresource.
+    let victim = first.iter().next().unwrap().clone();
+    s.kubectl(&["delete", "pod", &victim, "--wait=false"]).ok();
+    eventually(&s, "a replacement pod", 60, || {
+        let (names, running) = pods_with(&s, "app=legacy");
+        (names.len() == 3 && running == 3 && !names.contains(&victim)).then_some(())
+    });
+    s.kubectl(&["scale", "rc", "legacy", "--replicas=1"]).ok();
+    wait_pods(&s, "app=legacy", 1);
+    let events = s
+        .kubectl(&[
+            "get",
+            "events",
+            "--field-selector",
+            "involvedObject.kind=ReplicationController,involvedObject.name=legacy",
+        ])
+        .ok();
+    assert!(events.contains("SuccessfulCreate"), "{events}");
+    assert!(events.contains("SuccessfulDelete"), "{events}");
+
+    // Deleting it deletes its pods (garbage collection by owner).
+    s.kubectl(&["delete", "rc", "legacy"]).ok();
+    eventually(&s, "the pods to go", 60, || {
+        pods_with(&s, "app=legacy").0.is_empty().then_some(())
+    });
+}
+
 fn wait_pods_named(s: &RkubeServer, n: usize) -> (BTreeSet<String>, usize) {
     eventually(s, "a replacement for the released pod", 60, || {
         let r = pods_with(s, "app=web");
