@@ -218,7 +218,7 @@ impl<K: Replicated> ReplicaSets<K> {
         let rs = obj.as_replica_set();
         let rs = &*rs;
         let ns = rs.namespace().unwrap_or_default();
-        let selector = selector_of(&rs);
+        let selector = selector_of(rs);
         let pods_api: Api<Pod> = Api::namespaced(self.cluster.client.clone(), &ns);
         let uid = rs.uid().unwrap_or_default();
 
