@@ -169,6 +169,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
 
     let crds = crate::crd::install(&server).await?;
     crate::namespaces::bootstrap(&server).await?;
+    crate::kubernetes_service::ensure(&server, addr).await?;
     let kubeconfig = config.data_dir.join("admin.kubeconfig");
     tls::write_admin_kubeconfig(
         &pki,
@@ -179,6 +180,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let background = vec![
         Compactor::spawn(store, CompactorConfig::default()),
         crate::namespaces::spawn_lifecycle(server.clone()),
+        crate::kubernetes_service::spawn(server.clone(), addr),
         crds,
     ];
     let serving = tokio::spawn(accept_loop(

@@ -39,7 +39,10 @@ pub struct Allocations {
 
 #[derive(Default)]
 struct Recent {
-    ips: HashMap<u32, Instant>,
+    /// Cluster IPs handed out, when and to which Service (namespace,
+    /// name): a Service created again under its name may have its address
+    /// back at once.
+    ips: HashMap<u32, (Instant, (String, String))>,
     ports: HashMap<u16, Instant>,
 }
 
@@ -135,7 +138,7 @@ impl Allocations {
         // freed by the Service's deletion).
         recent
             .ips
-            .retain(|ip, t| now.duration_since(*t) < RECENT && !stored.ips.contains_key(ip));
+            .retain(|ip, (t, _)| now.duration_since(*t) < RECENT && !stored.ips.contains_key(ip));
         recent
             .ports
             .retain(|p, t| now.duration_since(*t) < RECENT && !stored.ports.contains_key(p));
@@ -181,7 +184,10 @@ impl Allocations {
                     );
                     None
                 }
-                Ok(ip) if used_ips.contains(&ip) || recent.ips.contains_key(&ip) => {
+                Ok(ip)
+                    if used_ips.contains(&ip)
+                        || recent.ips.get(&ip).is_some_and(|(_, owner)| *owner != me) =>
+                {
                     ip_error(&mut errors, &requested, "provided IP is already allocated");
                     None
                 }
@@ -268,7 +274,7 @@ impl Allocations {
         }
         if commit {
             if let Some(ip) = ip.as_deref().and_then(|i| i.parse::<Ipv4Addr>().ok()) {
-                recent.ips.insert(u32::from(ip), now);
+                recent.ips.insert(u32::from(ip), (now, me));
             }
             for p in taken_here {
                 recent.ports.insert(p, now);
@@ -334,7 +340,7 @@ fn in_use(server: &ApiServer) -> Stored {
 
 /// A free cluster IP, chosen at random above the band upstream keeps for
 /// requested addresses (the first sixteenth, between 16 and 256 addresses).
-fn pick_ip(used: &HashSet<u32>, recent: &HashMap<u32, Instant>) -> Option<u32> {
+fn pick_ip<T>(used: &HashSet<u32>, recent: &HashMap<u32, T>) -> Option<u32> {
     let size = range_size();
     let reserved = (size / 16).clamp(16, 256);
     let free = |ip: u32| in_range(ip) && !used.contains(&ip) && !recent.contains_key(&ip);

@@ -33,7 +33,8 @@
 //!   (Endpoints and EndpointSlices), [`gc`] (the garbage collector),
 //!   [`job`] (with ttlSecondsAfterFinished), [`cronjob`] (schedules parsed
 //!   by `rkube_api::cron`), [`nodelifecycle`] (heartbeats, condition taints,
-//!   NoExecute eviction), [`disruption`] (PodDisruptionBudget status).
+//!   NoExecute eviction), [`disruption`] (PodDisruptionBudget status),
+//!   [`podgc`] (terminated and orphaned pods).
 
 #![warn(missing_docs)]
 
@@ -49,6 +50,7 @@ pub mod history;
 pub mod informer;
 pub mod job;
 pub mod nodelifecycle;
+pub mod podgc;
 pub mod pods;
 pub mod queue;
 pub mod replicaset;
@@ -235,6 +237,11 @@ pub struct Options {
     /// How long a node may go without a heartbeat before it is marked
     /// Unknown (upstream's `--node-monitor-grace-period`).
     pub node_monitor_grace_period: Duration,
+    /// Terminated pods kept before the oldest are deleted (upstream's
+    /// `--terminated-pod-gc-threshold`; 0 keeps them all).
+    pub terminated_pod_gc_threshold: usize,
+    /// How often pod garbage collection sweeps.
+    pub pod_gc_period: Duration,
 }
 
 impl Default for Options {
@@ -242,6 +249,8 @@ impl Default for Options {
         Options {
             workers: 4,
             node_monitor_grace_period: Duration::from_secs(40),
+            terminated_pod_gc_threshold: 12_500,
+            pod_gc_period: Duration::from_secs(20),
         }
     }
 }
@@ -292,6 +301,7 @@ pub fn start(client: Client, options: Options) -> Result<Running> {
         endpoints::slice_controller(&cluster, &options),
         gc::controller(&cluster, &options),
         disruption::controller(&cluster, &options),
+        podgc::controller(&cluster, &options),
     ];
     let queues = controllers.iter().map(|c| c.queue.clone()).collect();
     let mut tasks = cluster.spawn_informers();

@@ -59,6 +59,14 @@ struct ServerArgs {
     /// node controller marks it Unknown and taints it unreachable.
     #[arg(long, default_value = "40s", value_parser = parse_duration)]
     node_monitor_grace_period: std::time::Duration,
+    /// Terminated pods kept cluster-wide before the oldest are deleted
+    /// (0: keep them all).
+    #[arg(long, default_value_t = 12_500)]
+    terminated_pod_gc_threshold: usize,
+    /// How often pod garbage collection looks for terminated pods over the
+    /// threshold and pods whose node is gone (gone for two periods).
+    #[arg(long, default_value = "20s", value_parser = parse_duration)]
+    pod_gc_period: std::time::Duration,
 }
 
 /// `40s`, `2m`, `500ms`, or plain seconds.
@@ -137,6 +145,8 @@ async fn server(args: ServerArgs) -> Result<()> {
             client,
             rkube_controllers::Options {
                 node_monitor_grace_period: args.node_monitor_grace_period,
+                terminated_pod_gc_threshold: args.terminated_pod_gc_threshold,
+                pod_gc_period: args.pod_gc_period,
                 ..Default::default()
             },
         )?)

@@ -320,3 +320,42 @@ fn headless_publish_not_ready_and_selectorless_services() {
     assert_eq!(user["subsets"][0]["addresses"][0]["ip"], "192.0.2.10");
     assert!(slices_of(&s, "external").is_empty());
 }
+
+#[test]
+fn the_kubernetes_service_points_at_the_api_server() {
+    let s = server(Backend::Sqlite);
+    let port: i64 = s
+        .addr
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("a port");
+    let check = |svc: &Value| {
+        assert_eq!(svc["spec"]["clusterIP"], "10.96.0.1", "{svc}");
+        assert_eq!(svc["spec"]["type"], "ClusterIP");
+        assert_eq!(
+            svc["spec"]["ports"],
+            json!([{"name": "https", "port": 443, "protocol": "TCP", "targetPort": port}])
+        );
+        assert_eq!(svc["metadata"]["labels"]["component"], "apiserver");
+        assert_eq!(svc["metadata"]["labels"]["provider"], "kubernetes");
+        assert!(svc["spec"].get("selector").is_none(), "{svc}");
+    };
+    let first = get_json(&s, &["svc", "kubernetes"]);
+    check(&first);
+    // A loopback listener is not an address pods can reach: no endpoints
+    // (Endpoints may not hold loopback addresses).
+    let out = s.kubectl(&["get", "endpoints", "kubernetes"]);
+    assert!(!out.status.success());
+    // Deleted, it comes back (a new object).
+    s.kubectl(&["delete", "svc", "kubernetes"]).ok();
+    let again = eventually(&s, "the kubernetes Service to come back", 30, || {
+        let out = s.kubectl(&["get", "svc", "kubernetes", "-o", "json"]);
+        out.status
+            .success()
+            .then(|| serde_json::from_slice::<Value>(&out.stdout).ok())
+            .flatten()
+    });
+    check(&again);
+    assert_ne!(again["metadata"]["uid"], first["metadata"]["uid"]);
+}

@@ -23,6 +23,7 @@ mod kube_client_writes;
 mod lifecycle;
 mod nodes;
 mod openapi;
+mod podgc;
 mod python_client;
 mod scheduler;
 mod seed;
