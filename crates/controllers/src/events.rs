@@ -2,12 +2,23 @@
 //! bounded queue drained by one task, so a burst of changes never blocks a
 //! controller; under pressure events are dropped, as upstream's
 //! broadcaster drops them.
+//!
+//! An event that repeats one recorded in the last [`DEDUP_WINDOW`] (same
+//! component, object, type, reason and message) is not a new object: the
+//! first one's `count` goes up and its `lastTimestamp` moves, as upstream's
+//! event correlator does (`kubectl describe` then shows `x3 over 2m`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
-use kube::api::PostParams;
+use kube::api::{Patch, PatchParams, PostParams};
 use kube::{Api, Client, Resource, ResourceExt};
+use parking_lot::Mutex;
+use serde_json::json;
 use tokio::sync::mpsc;
 use tracing::debug;
 
@@ -15,6 +26,10 @@ use tracing::debug;
 const QUEUE: usize = 4096;
 /// Events written at once.
 const PARALLEL: usize = 8;
+/// How long a recorded event absorbs its repeats.
+pub const DEDUP_WINDOW: Duration = Duration::from_secs(600);
+/// Distinct events remembered for de-duplication, at most.
+const REMEMBERED: usize = 4096;
 
 /// `Normal` or `Warning`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +45,59 @@ pub enum EventType {
 pub struct Recorder {
     component: &'static str,
     tx: mpsc::Sender<Event>,
+    seen: Arc<Mutex<HashMap<String, Seen>>>,
+}
+
+/// A recorded event, for its repeats.
+struct Seen {
+    name: String,
+    count: i32,
+    first: Time,
+    at: Instant,
+}
+
+/// What makes two events the same (upstream's `getEventKey`).
+fn event_key(e: &Event) -> String {
+    let o = &e.involved_object;
+    [
+        e.source.as_ref().and_then(|s| s.component.as_deref()),
+        o.kind.as_deref(),
+        o.namespace.as_deref(),
+        o.name.as_deref(),
+        o.uid.as_deref(),
+        o.api_version.as_deref(),
+        e.type_.as_deref(),
+        e.reason.as_deref(),
+        e.message.as_deref(),
+    ]
+    .map(|p| p.unwrap_or(""))
+    .join("\u{0}")
+}
+
+/// Write `event`: a repeat (count > 1) updates the stored one, falling
+/// back to a create if it is gone; a create that finds it there updates.
+async fn write(client: Client, event: Event) -> kube::Result<()> {
+    let ns = event.metadata.namespace.clone().unwrap_or_default();
+    let name = event.metadata.name.clone().unwrap_or_default();
+    let api: Api<Event> = Api::namespaced(client, &ns);
+    let update = Patch::Merge(json!({"count": event.count, "lastTimestamp": event.last_timestamp}));
+    let pp = PatchParams::default();
+    let patch = || api.patch(&name, &pp, &update);
+    if event.count.unwrap_or(1) > 1 {
+        match patch().await {
+            Err(kube::Error::Api(s)) if s.code == 404 => {}
+            other => return other.map(drop),
+        }
+    }
+    match api.create(&PostParams::default(), &event).await {
+        // A repeat overtook it: count what this one says, unless it is the
+        // first (the repeat's count is higher).
+        Err(kube::Error::Api(s)) if s.code == 409 && event.count.unwrap_or(1) > 1 => {
+            patch().await.map(drop)
+        }
+        Err(kube::Error::Api(s)) if s.code == 409 => Ok(()),
+        other => other.map(drop),
+    }
 }
 
 impl Recorder {
@@ -42,16 +110,19 @@ impl Recorder {
                 .for_each_concurrent(PARALLEL, |event| {
                     let client = client.clone();
                     async move {
-                        let ns = event.metadata.namespace.clone().unwrap_or_default();
-                        let api: Api<Event> = Api::namespaced(client, &ns);
-                        if let Err(e) = api.create(&PostParams::default(), &event).await {
-                            debug!("recording event {:?}: {e}", event.reason);
+                        let reason = event.reason.clone();
+                        if let Err(e) = write(client, event).await {
+                            debug!("recording event {reason:?}: {e}");
                         }
                     }
                 })
                 .await;
         });
-        Recorder { component, tx }
+        Recorder {
+            component,
+            tx,
+            seen: Default::default(),
+        }
     }
 
     /// Record an event about `obj`.
@@ -84,7 +155,7 @@ impl Recorder {
             involved.name.as_deref().unwrap_or(""),
             now.as_nanosecond()
         );
-        let event = Event {
+        let mut event = Event {
             metadata: ObjectMeta {
                 name: Some(name),
                 namespace: Some(ns),
@@ -112,8 +183,44 @@ impl Recorder {
             reporting_instance: Some(self.component.to_owned()),
             ..Default::default()
         };
+        correlate(&mut self.seen.lock(), &mut event, Instant::now());
         if self.tx.try_send(event).is_err() {
             debug!("event queue full: dropping {reason}");
+        }
+    }
+}
+
+/// Make `event` a repeat of the same one recorded within the window (its
+/// name, first timestamp and a count one higher), or remember it.
+fn correlate(seen: &mut HashMap<String, Seen>, event: &mut Event, now: Instant) {
+    let key = event_key(event);
+    if seen.len() >= REMEMBERED {
+        seen.retain(|_, s| now.duration_since(s.at) < DEDUP_WINDOW);
+        if seen.len() >= REMEMBERED {
+            seen.clear();
+        }
+    }
+    match seen.get_mut(&key) {
+        Some(s) if now.duration_since(s.at) < DEDUP_WINDOW => {
+            s.count += 1;
+            s.at = now;
+            event.metadata.name = Some(s.name.clone());
+            event.first_timestamp = Some(s.first.clone());
+            event.count = Some(s.count);
+        }
+        _ => {
+            seen.insert(
+                key,
+                Seen {
+                    name: event.metadata.name.clone().unwrap_or_default(),
+                    count: 1,
+                    first: event
+                        .first_timestamp
+                        .clone()
+                        .unwrap_or(Time(jiff::Timestamp::now())),
+                    at: now,
+                },
+            );
         }
     }
 }
@@ -135,4 +242,67 @@ fn tokio_stream_from<T: Send + 'static>(
     mut rx: mpsc::Receiver<T>,
 ) -> impl futures::Stream<Item = T> + Send {
     futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(name: &str, reason: &str, message: &str) -> Event {
+        Event {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                namespace: Some("default".into()),
+                ..Default::default()
+            },
+            involved_object: ObjectReference {
+                kind: Some("Pod".into()),
+                name: Some("p".into()),
+                ..Default::default()
+            },
+            reason: Some(reason.into()),
+            message: Some(message.into()),
+            count: Some(1),
+            first_timestamp: Some(Time(jiff::Timestamp::UNIX_EPOCH)),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn repeats_count_on_the_first_event() {
+        let mut seen = HashMap::new();
+        let t0 = Instant::now();
+        let mut a = event("p.1", "Failed", "boom");
+        correlate(&mut seen, &mut a, t0);
+        assert_eq!(
+            (a.metadata.name.as_deref(), a.count),
+            (Some("p.1"), Some(1))
+        );
+        let mut b = event("p.2", "Failed", "boom");
+        b.first_timestamp = Some(Time(jiff::Timestamp::now()));
+        correlate(&mut seen, &mut b, t0 + Duration::from_secs(5));
+        assert_eq!(
+            (b.metadata.name.as_deref(), b.count),
+            (Some("p.1"), Some(2))
+        );
+        assert_eq!(b.first_timestamp, a.first_timestamp);
+        // Another message is another event.
+        let mut c = event("p.3", "Failed", "other");
+        correlate(&mut seen, &mut c, t0 + Duration::from_secs(6));
+        assert_eq!(
+            (c.metadata.name.as_deref(), c.count),
+            (Some("p.3"), Some(1))
+        );
+        // After the window, a repeat starts afresh.
+        let mut d = event("p.4", "Failed", "boom");
+        correlate(
+            &mut seen,
+            &mut d,
+            t0 + Duration::from_secs(5) + DEDUP_WINDOW,
+        );
+        assert_eq!(
+            (d.metadata.name.as_deref(), d.count),
+            (Some("p.4"), Some(1))
+        );
+    }
 }

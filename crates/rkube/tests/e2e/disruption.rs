@@ -192,3 +192,44 @@ spec:
         (budget(&s, "web") == (3, 2, 3, 1)).then_some(())
     });
 }
+
+#[test]
+fn repeated_events_are_counted_not_duplicated() {
+    let s = server(Backend::Sqlite);
+    let _sim = Sim::start(&s, 1, &[]);
+    // A percentage budget over a pod without a controller: each sync warns
+    // the same way.
+    create(
+        &s,
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: lone\n  labels: {app: lone}\nspec:\n  containers:\n  - {name: c, image: nginx}\n",
+    );
+    create(
+        &s,
+        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: lone}\nspec:\n  maxUnavailable: 1\n  selector:\n    matchLabels: {app: lone}\n",
+    );
+    // More syncs: the pod changes a few times.
+    for i in 0..3 {
+        s.kubectl(&["label", "pod", "lone", &format!("round={i}"), "--overwrite"])
+            .ok();
+    }
+    let events = eventually(&s, "a counted UnmanagedPods event", 30, || {
+        let list = get_json(&s, &["events", "--field-selector", "reason=UnmanagedPods"]);
+        let items = list["items"].as_array().cloned().unwrap_or_default();
+        items
+            .iter()
+            .any(|e| e["count"].as_i64().unwrap_or(0) >= 3)
+            .then_some(items)
+    });
+    assert_eq!(events.len(), 1, "{events:?}");
+    let e = &events[0];
+    assert_eq!(e["type"], "Warning");
+    assert_eq!(e["involvedObject"]["kind"], "PodDisruptionBudget");
+    assert!(e["firstTimestamp"].as_str() <= e["lastTimestamp"].as_str());
+    // `kubectl describe` shows the count.
+    let out = s.kubectl(&["describe", "pdb", "lone"]).ok();
+    assert!(
+        out.lines()
+            .any(|l| l.contains("UnmanagedPods") && l.contains(" (x")),
+        "{out}"
+    );
+}
