@@ -34,7 +34,8 @@
 //!   [`job`] (with ttlSecondsAfterFinished), [`cronjob`] (schedules parsed
 //!   by `rkube_api::cron`), [`nodelifecycle`] (heartbeats, condition taints,
 //!   NoExecute eviction), [`disruption`] (PodDisruptionBudget status),
-//!   [`podgc`] (terminated and orphaned pods).
+//!   [`podgc`] (terminated and orphaned pods),
+//!   [`volume`] (binding claims to volumes, the `local-path` provisioner).
 
 #![warn(missing_docs)]
 
@@ -56,6 +57,7 @@ pub mod queue;
 pub mod replicaset;
 pub mod serviceaccount;
 pub mod statefulset;
+pub mod volume;
 pub mod writes;
 
 use std::future::Future;
@@ -143,6 +145,10 @@ informers! {
     controller_revisions: apps::ControllerRevision,
     /// PersistentVolumeClaims.
     persistent_volume_claims: corev1::PersistentVolumeClaim,
+    /// PersistentVolumes.
+    persistent_volumes: corev1::PersistentVolume,
+    /// StorageClasses.
+    storage_classes: k8s_openapi::api::storage::v1::StorageClass,
     /// PodDisruptionBudgets.
     pod_disruption_budgets: k8s_openapi::api::policy::v1::PodDisruptionBudget,
     /// Leases (node heartbeats).
@@ -302,6 +308,8 @@ pub fn start(client: Client, options: Options) -> Result<Running> {
         gc::controller(&cluster, &options),
         disruption::controller(&cluster, &options),
         podgc::controller(&cluster, &options),
+        volume::binder::controller(&cluster, &options),
+        volume::localpath::controller(&cluster, &options),
     ];
     let queues = controllers.iter().map(|c| c.queue.clone()).collect();
     let mut tasks = cluster.spawn_informers();

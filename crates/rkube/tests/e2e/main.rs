@@ -32,6 +32,7 @@ mod sim;
 mod smp;
 mod statefulsets;
 mod support;
+mod volumes;
 mod workloads;
 
 use std::path::PathBuf;
