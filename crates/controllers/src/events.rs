@@ -7,6 +7,10 @@
 //! component, object, type, reason and message) is not a new object: the
 //! first one's `count` goes up and its `lastTimestamp` moves, as upstream's
 //! event correlator does (`kubectl describe` then shows `x3 over 2m`).
+//!
+//! Each component may write [`SPAM_BURST`] events about one object, then
+//! one per [`SPAM_REFILL`] (upstream's spam filter): a ReplicaSet creating
+//! 10,000 pods records its first creations, not 10,000 events.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,6 +34,10 @@ const PARALLEL: usize = 8;
 pub const DEDUP_WINDOW: Duration = Duration::from_secs(600);
 /// Distinct events remembered for de-duplication, at most.
 const REMEMBERED: usize = 4096;
+/// Events one component may write about one object at once.
+pub const SPAM_BURST: f64 = 25.0;
+/// Then one event per this long.
+pub const SPAM_REFILL: Duration = Duration::from_secs(300);
 
 /// `Normal` or `Warning`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +54,55 @@ pub struct Recorder {
     component: &'static str,
     tx: mpsc::Sender<Event>,
     seen: Arc<Mutex<HashMap<String, Seen>>>,
+    budgets: Arc<Mutex<HashMap<String, Budget>>>,
+}
+
+/// One object's event budget (a token bucket).
+struct Budget {
+    tokens: f64,
+    at: Instant,
+}
+
+/// Whether an event about `key`'s object may be written now, taking a
+/// token if so.
+fn allowed(budgets: &mut HashMap<String, Budget>, key: String, now: Instant) -> bool {
+    if budgets.len() >= REMEMBERED {
+        // Buckets full again are no different from new ones.
+        let full = SPAM_REFILL.mul_f64(SPAM_BURST);
+        budgets.retain(|_, b| now.duration_since(b.at) < full);
+        if budgets.len() >= REMEMBERED {
+            budgets.clear();
+        }
+    }
+    let b = budgets.entry(key).or_insert(Budget {
+        tokens: SPAM_BURST,
+        at: now,
+    });
+    let refilled = now.duration_since(b.at).as_secs_f64() / SPAM_REFILL.as_secs_f64();
+    b.tokens = (b.tokens + refilled).min(SPAM_BURST);
+    b.at = now;
+    if b.tokens >= 1.0 {
+        b.tokens -= 1.0;
+        true
+    } else {
+        false
+    }
+}
+
+/// Which budget an event draws on: its component and object (upstream's
+/// `getSpamKey`).
+fn spam_key(e: &Event) -> String {
+    let o = &e.involved_object;
+    [
+        e.source.as_ref().and_then(|s| s.component.as_deref()),
+        o.kind.as_deref(),
+        o.namespace.as_deref(),
+        o.name.as_deref(),
+        o.uid.as_deref(),
+        o.api_version.as_deref(),
+    ]
+    .map(|p| p.unwrap_or(""))
+    .join("\u{0}")
 }
 
 /// A recorded event, for its repeats.
@@ -122,6 +179,7 @@ impl Recorder {
             component,
             tx,
             seen: Default::default(),
+            budgets: Default::default(),
         }
     }
 
@@ -183,7 +241,12 @@ impl Recorder {
             reporting_instance: Some(self.component.to_owned()),
             ..Default::default()
         };
-        correlate(&mut self.seen.lock(), &mut event, Instant::now());
+        let now = Instant::now();
+        correlate(&mut self.seen.lock(), &mut event, now);
+        if !allowed(&mut self.budgets.lock(), spam_key(&event), now) {
+            debug!("event budget spent: dropping {reason}");
+            return;
+        }
         if self.tx.try_send(event).is_err() {
             debug!("event queue full: dropping {reason}");
         }
@@ -266,6 +329,30 @@ mod tests {
             first_timestamp: Some(Time(jiff::Timestamp::UNIX_EPOCH)),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn each_object_has_a_budget() {
+        let mut budgets = HashMap::new();
+        let t0 = Instant::now();
+        let n = (0..40)
+            .filter(|_| allowed(&mut budgets, "rs-a".into(), t0))
+            .count();
+        assert_eq!(n, 25);
+        // Another object has its own.
+        assert!(allowed(&mut budgets, "rs-b".into(), t0));
+        // One more after the refill period.
+        assert!(!allowed(&mut budgets, "rs-a".into(), t0 + SPAM_REFILL / 2));
+        assert!(allowed(
+            &mut budgets,
+            "rs-a".into(),
+            t0 + SPAM_REFILL + SPAM_REFILL / 2
+        ));
+        assert!(!allowed(
+            &mut budgets,
+            "rs-a".into(),
+            t0 + SPAM_REFILL + SPAM_REFILL / 2
+        ));
     }
 
     #[test]
