@@ -5,6 +5,8 @@
 //!   once per kind in [`kinds`];
 //! - [`status`] and [`validation`]: errors as upstream words them;
 //! - [`labels`], [`fields`]: selectors; [`quantity`]: resource amounts;
+//! - [`quota`] and [`limitrange`]: what objects count against
+//!   ResourceQuotas, and the defaults and bounds of LimitRanges;
 //! - [`table`]: server-side tables; [`meta`]: metadata rules;
 //!   [`discovery`]: the discovery documents, generated from the registry.
 //!
@@ -25,6 +27,7 @@ pub mod fields;
 pub mod gojson;
 pub mod kinds;
 pub mod labels;
+pub mod limitrange;
 pub mod managed;
 pub mod meta;
 pub mod openapi;
@@ -32,6 +35,7 @@ pub mod patch;
 pub mod printers;
 pub mod protobuf;
 pub mod quantity;
+pub mod quota;
 pub mod registry;
 pub mod status;
 pub mod table;

@@ -135,6 +135,29 @@ impl Quantity {
     pub fn nanos(&self) -> i128 {
         self.nanos
     }
+
+    /// A quantity of exactly `nanos` nano-units.
+    pub fn from_nanos(nanos: i128) -> Quantity {
+        Quantity { nanos }
+    }
+}
+
+impl std::ops::Add for Quantity {
+    type Output = Quantity;
+    fn add(self, other: Quantity) -> Quantity {
+        Quantity {
+            nanos: self.nanos.saturating_add(other.nanos),
+        }
+    }
+}
+
+impl std::ops::Sub for Quantity {
+    type Output = Quantity;
+    fn sub(self, other: Quantity) -> Quantity {
+        Quantity {
+            nanos: self.nanos.saturating_sub(other.nanos),
+        }
+    }
 }
 
 /// How a quantity was written, which decides how it is written back:

@@ -10,6 +10,7 @@
 
 #![warn(missing_docs)]
 
+pub mod admission;
 pub mod cache;
 pub mod crd;
 pub mod handlers;

@@ -98,6 +98,9 @@ pub struct ApiServer {
     pub shutdown: watch::Receiver<bool>,
     /// Service cluster IPs and node ports handed out.
     pub service_addresses: crate::services::Allocations,
+    /// State of the admission plugins (quota charges take turns per
+    /// namespace).
+    pub admission: crate::admission::Admission,
     address: String,
 }
 
@@ -164,12 +167,16 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         metrics,
         shutdown,
         service_addresses: Default::default(),
+        admission: Default::default(),
         address: format!("{host}:{}", addr.port()),
     });
 
     let crds = crate::crd::install(&server).await?;
     crate::namespaces::bootstrap(&server).await?;
-    crate::kubernetes_service::ensure(&server, addr).await?;
+    if let Err(e) = crate::kubernetes_service::ensure(&server, addr).await {
+        // Not fatal: the periodic check tries again.
+        tracing::warn!("{e:#}");
+    }
     let kubeconfig = config.data_dir.join("admin.kubeconfig");
     tls::write_admin_kubeconfig(
         &pki,

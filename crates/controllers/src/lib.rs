@@ -34,7 +34,7 @@
 //!   [`job`] (with ttlSecondsAfterFinished), [`cronjob`] (schedules parsed
 //!   by `rkube_api::cron`), [`nodelifecycle`] (heartbeats, condition taints,
 //!   NoExecute eviction), [`disruption`] (PodDisruptionBudget status),
-//!   [`podgc`] (terminated and orphaned pods),
+//!   [`podgc`] (terminated and orphaned pods), [`resourcequota`] (quota usage),
 //!   [`volume`] (binding claims to volumes, the `local-path` provisioner).
 
 #![warn(missing_docs)]
@@ -55,6 +55,7 @@ pub mod podgc;
 pub mod pods;
 pub mod queue;
 pub mod replicaset;
+pub mod resourcequota;
 pub mod serviceaccount;
 pub mod statefulset;
 pub mod volume;
@@ -153,6 +154,8 @@ informers! {
     pod_disruption_budgets: k8s_openapi::api::policy::v1::PodDisruptionBudget,
     /// Leases (node heartbeats).
     leases: k8s_openapi::api::coordination::v1::Lease,
+    /// ResourceQuotas.
+    resource_quotas: corev1::ResourceQuota,
 }
 
 /// What a reconcile asks for: nothing, or another look after a delay.
@@ -308,6 +311,7 @@ pub fn start(client: Client, options: Options) -> Result<Running> {
         gc::controller(&cluster, &options),
         disruption::controller(&cluster, &options),
         podgc::controller(&cluster, &options),
+        resourcequota::controller(&cluster, &options),
         volume::binder::controller(&cluster, &options),
         volume::localpath::controller(&cluster, &options),
     ];

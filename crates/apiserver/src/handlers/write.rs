@@ -380,7 +380,14 @@ pub async fn create_object(
     {
         m.remove("status");
     }
+    if info.namespaced() {
+        crate::admission::mutate_create(ctx, &namespace, &mut obj)?;
+    }
     let mut obj = ctx.served.resource.kind.admit(obj, Operation::Create)?;
+    if info.namespaced() {
+        let admitted_name = obj["metadata"]["name"].as_str().unwrap_or(&name);
+        crate::admission::validate_create(ctx, &namespace, admitted_name, &obj, dry_run).await?;
+    }
     if is_service(&info) {
         // Addresses in use are read from the cache: let it catch up with
         // every write acknowledged so far (a deletion frees an address).
@@ -948,6 +955,10 @@ pub async fn write_with_retries(
             Target::Status | Target::Finalize => Operation::UpdateSubresource(&old),
         };
         let mut new = ctx.served.resource.kind.admit(merged, op)?;
+        if target == Target::Main && info.namespaced() {
+            let ns = ns.as_deref().unwrap_or("");
+            crate::admission::validate_update(ctx, ns, name, &new, &old)?;
+        }
         if is_service(&info) && target == Target::Main {
             ctx.server
                 .service_addresses

@@ -25,6 +25,7 @@ mod nodes;
 mod openapi;
 mod podgc;
 mod python_client;
+mod quota;
 mod scheduler;
 mod seed;
 mod serviceaccounts;
