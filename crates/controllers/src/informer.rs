@@ -163,7 +163,11 @@ where
         while let Some(event) = stream.next().await {
             match event {
                 Ok(Event::Init) => relist = Some(HashMap::new()),
-                Ok(Event::InitApply(obj)) => {
+                Ok(Event::InitApply(mut obj)) => {
+                    // Dropped at once, not when the listing is complete:
+                    // a listing held whole with its field ownership would
+                    // be several times the size of the cache.
+                    obj.meta_mut().managed_fields = None;
                     if let Some(r) = relist.as_mut() {
                         r.insert((obj.namespace().unwrap_or_default(), obj.name_any()), obj);
                     }

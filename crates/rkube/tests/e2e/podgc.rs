@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::support::{Sim, eventually};
-use crate::{Backend, OutputExt, RkubeServer, create, get_json};
+use crate::{Backend, RkubeServer, create, get_json};
 
 fn names(s: &RkubeServer, label: &str) -> Vec<String> {
     let mut v: Vec<String> = get_json(s, &["pods", "-l", label])["items"]

@@ -51,7 +51,7 @@ use anyhow::{Context, Result};
 use futures::stream::{BoxStream, SelectAll};
 use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
-use k8s_openapi::api::core::v1::{Namespace, Node, Pod, ReplicationController, Service};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod, PodStatus, ReplicationController, Service};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::scheduling::v1::PriorityClass;
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -493,8 +493,11 @@ impl Scheduler {
     ) {
         match ev {
             Event::Init => self.trackers[kind as usize].init(),
-            Event::InitApply(obj) | Event::Apply(obj) => {
+            Event::InitApply(mut obj) | Event::Apply(mut obj) => {
                 self.trackers[kind as usize].applied(&key_of(&obj));
+                // Field ownership is most of an object's size in memory
+                // and nothing here reads it.
+                obj.meta_mut().managed_fields = None;
                 apply(self, obj);
             }
             Event::Delete(obj) => {
@@ -558,6 +561,16 @@ impl Scheduler {
                         .move_on_event(ClusterEvent::AssignedPodDelete, now);
                 }
                 return;
+            }
+            // A placed pod's status matters only for its start time
+            // (preemption's tie-break); the rest would be kept for nothing.
+            let mut pod = pod;
+            if let Some(st) = pod.status.as_mut() {
+                *st = PodStatus {
+                    phase: st.phase.take(),
+                    start_time: st.start_time.take(),
+                    ..Default::default()
+                };
             }
             let info = self.pod_info(pod);
             let node = info.node_name().unwrap_or_default().to_string();

@@ -27,7 +27,7 @@ use crate::framework::{
 use crate::labels::{Op, Requirement, Selector};
 use crate::plugins::taint_toleration::find_untolerated_taint;
 use crate::pod_info::PodInfo;
-use crate::snapshot::{NodeInfo, Snapshot, TopologyIndex};
+use crate::snapshot::{NO_DOMAIN, NodeInfo, Snapshot, TopologyIndex};
 
 /// Plugin name.
 pub const NAME: &str = "PodTopologySpread";
@@ -498,7 +498,21 @@ impl PreScorePlugin for PodTopologySpread {
         if cache_applies(pod, &constraints, require_all) {
             for (i, c) in constraints.iter().enumerate() {
                 if c.topology_key == HOSTNAME {
-                    counts.push(Vec::new());
+                    // Per node, from the cache too when every node is a
+                    // domain of its own (else counted node by node).
+                    let labelled = index[i]
+                        .node_domain
+                        .iter()
+                        .filter(|d| **d != NO_DOMAIN)
+                        .count();
+                    if index[i].domains.len() == labelled {
+                        counts.push(
+                            snap.domain_counts(&pod.namespace, &c.selector, &c.topology_key)
+                                .1,
+                        );
+                    } else {
+                        counts.push(Vec::new());
+                    }
                 } else {
                     counts.push(
                         snap.domain_counts(&pod.namespace, &c.selector, &c.topology_key)
@@ -508,7 +522,18 @@ impl PreScorePlugin for PodTopologySpread {
                 }
             }
         } else {
-            counts = index.iter().map(|t| vec![0; t.domains.len()]).collect();
+            // Hostname constraints are counted node by node in `score`.
+            counts = constraints
+                .iter()
+                .zip(&index)
+                .map(|(c, t)| {
+                    if c.topology_key == HOSTNAME {
+                        Vec::new()
+                    } else {
+                        vec![0; t.domains.len()]
+                    }
+                })
+                .collect();
             for node in snap.nodes() {
                 if require_all && !has_all_domains(node, &index) {
                     continue;
@@ -547,7 +572,7 @@ impl ScorePlugin for PodTopologySpread {
         let mut score = 0.0;
         for (i, c) in s.constraints.iter().enumerate() {
             if let Some(d) = s.index[i].domain(node) {
-                let cnt = if c.topology_key == HOSTNAME {
+                let cnt = if c.topology_key == HOSTNAME && s.counts[i].is_empty() {
                     count_matching(node, &c.selector, &pod.namespace)
                 } else {
                     s.counts[i][d]
