@@ -7,6 +7,7 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 use futures::StreamExt;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use kube::{Api, Client, Resource, ResourceExt};
@@ -46,6 +47,10 @@ impl<K> Clone for Informer<K> {
 struct Inner<K> {
     /// Namespace ("" for cluster-scoped kinds) → name → object.
     objects: RwLock<BTreeMap<String, HashMap<String, Arc<K>>>>,
+    /// (namespace, controller UID, "" for none) → name → object: what a
+    /// controller owns and what it may adopt, without a scan of the
+    /// namespace. Changed under the `objects` lock, after it.
+    by_controller: RwLock<HashMap<(String, String), HashMap<String, Arc<K>>>>,
     handlers: RwLock<Vec<Handler<K>>>,
     synced: watch::Sender<bool>,
 }
@@ -55,6 +60,7 @@ impl<K> Default for Informer<K> {
         Informer {
             inner: Arc::new(Inner {
                 objects: RwLock::new(BTreeMap::new()),
+                by_controller: RwLock::new(HashMap::new()),
                 handlers: RwLock::new(Vec::new()),
                 synced: watch::channel(false).0,
             }),
@@ -116,6 +122,18 @@ where
     pub fn get_key(&self, key: &str) -> Option<Arc<K>> {
         let (ns, name) = split_key(key);
         self.get(ns, name)
+    }
+
+    /// The objects of `namespace` whose controller (owner reference with
+    /// `controller: true`) has `uid`; `uid` "" gives those with no
+    /// controller.
+    pub fn controlled_by(&self, namespace: &str, uid: &str) -> Vec<Arc<K>> {
+        self.inner
+            .by_controller
+            .read()
+            .get(&(namespace.to_owned(), uid.to_owned()))
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Every object of a namespace.
@@ -191,13 +209,22 @@ where
         obj.meta_mut().managed_fields = None;
         let (ns, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
         let new = Arc::new(obj);
-        let old = self
-            .inner
-            .objects
-            .write()
-            .entry(ns)
-            .or_default()
-            .insert(name, new.clone());
+        let old = {
+            let mut objects = self.inner.objects.write();
+            let old = objects
+                .entry(ns.clone())
+                .or_default()
+                .insert(name.clone(), new.clone());
+            let mut index = self.inner.by_controller.write();
+            if let Some(o) = &old {
+                unindex(&mut index, &ns, &name, o.meta());
+            }
+            index
+                .entry((ns, controller_uid(new.meta())))
+                .or_default()
+                .insert(name, new.clone());
+            old
+        };
         self.notify(Change::Applied {
             old: old.as_deref(),
             new: &new,
@@ -211,6 +238,9 @@ where
             let removed = objects.get_mut(&ns).and_then(|m| m.remove(&name));
             if objects.get(&ns).is_some_and(HashMap::is_empty) {
                 objects.remove(&ns);
+            }
+            if let Some(o) = &removed {
+                unindex(&mut self.inner.by_controller.write(), &ns, &name, o.meta());
             }
             removed
         };
@@ -253,6 +283,28 @@ where
     }
 }
 
+/// The UID of the controller of an object with `meta` ("" if none).
+fn controller_uid(meta: &ObjectMeta) -> String {
+    crate::pods::controller_ref(meta)
+        .map(|r| r.uid.clone())
+        .unwrap_or_default()
+}
+
+fn unindex<K>(
+    index: &mut HashMap<(String, String), HashMap<String, Arc<K>>>,
+    ns: &str,
+    name: &str,
+    meta: &ObjectMeta,
+) {
+    let key = (ns.to_owned(), controller_uid(meta));
+    if let Some(m) = index.get_mut(&key) {
+        m.remove(name);
+        if m.is_empty() {
+            index.remove(&key);
+        }
+    }
+}
+
 /// Start an informer on every object of a kind.
 pub fn spawn_all<K>(client: &Client, informer: &Informer<K>) -> tokio::task::JoinHandle<()>
 where
@@ -283,5 +335,46 @@ mod tests {
     fn keys() {
         assert_eq!(split_key("ns/a"), ("ns", "a"));
         assert_eq!(split_key("node-1"), ("", "node-1"));
+    }
+
+    fn pod(name: &str, controller: Option<&str>) -> k8s_openapi::api::core::v1::Pod {
+        let mut p = k8s_openapi::api::core::v1::Pod::default();
+        p.metadata.name = Some(name.into());
+        p.metadata.namespace = Some("ns".into());
+        p.metadata.owner_references = controller.map(|uid| {
+            vec![
+                k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
+                    uid: uid.into(),
+                    controller: Some(true),
+                    ..Default::default()
+                },
+            ]
+        });
+        p
+    }
+
+    fn names(v: Vec<Arc<k8s_openapi::api::core::v1::Pod>>) -> Vec<String> {
+        let mut n: Vec<String> = v.iter().map(|p| p.name_any()).collect();
+        n.sort();
+        n
+    }
+
+    #[test]
+    fn objects_are_indexed_by_controller() {
+        let inf = Informer::<k8s_openapi::api::core::v1::Pod>::new();
+        inf.apply(pod("a", Some("rs1")));
+        inf.apply(pod("b", Some("rs1")));
+        inf.apply(pod("c", None));
+        assert_eq!(names(inf.controlled_by("ns", "rs1")), ["a", "b"]);
+        assert_eq!(names(inf.controlled_by("ns", "")), ["c"]);
+        assert!(inf.controlled_by("other", "rs1").is_empty());
+        // Released, adopted, deleted: the index follows.
+        inf.apply(pod("a", None));
+        inf.apply(pod("c", Some("rs2")));
+        assert_eq!(names(inf.controlled_by("ns", "rs1")), ["b"]);
+        assert_eq!(names(inf.controlled_by("ns", "")), ["a"]);
+        assert_eq!(names(inf.controlled_by("ns", "rs2")), ["c"]);
+        inf.delete(&pod("b", Some("rs1")));
+        assert!(inf.controlled_by("ns", "rs1").is_empty());
     }
 }

@@ -411,13 +411,7 @@ impl Jobs {
         }
         let ns = job.namespace().unwrap_or_default();
         let uid = job.uid().unwrap_or_default();
-        let owned: Vec<Arc<Pod>> = self
-            .cluster
-            .pods
-            .list_namespace(&ns)
-            .into_iter()
-            .filter(|p| controller_ref(&p.metadata).is_some_and(|r| r.uid == uid))
-            .collect();
+        let owned: Vec<Arc<Pod>> = self.cluster.pods.controlled_by(&ns, &uid);
         let pods: Vec<&Pod> = owned.iter().map(|p| &**p).collect();
         self.sync_job(key, &job, &pods).await
     }

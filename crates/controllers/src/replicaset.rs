@@ -37,7 +37,7 @@ use serde_json::json;
 
 use crate::events::EventType;
 use crate::informer::{Change, Informer, key_of};
-use crate::pods::{self, controller_ref};
+use crate::pods;
 use crate::writes::{Owner, api_error, create_pods, is_not_found};
 use crate::{Cluster, Controller, Expectations, Options, Recorder, Requeue, WorkQueue};
 
@@ -224,25 +224,20 @@ impl<K: Replicated> ReplicaSets<K> {
 
         // Claim: our pods, orphans we adopt, pods we release.
         let mut owned: Vec<Arc<Pod>> = Vec::new();
-        for pod in self.cluster.pods.list_namespace(&ns) {
-            let matches = selector.matches(labels_of(&pod));
-            match controller_ref(&pod.metadata) {
-                Some(r) if r.uid == uid => {
-                    if matches || rs.metadata.deletion_timestamp.is_some() {
-                        owned.push(pod);
-                    } else {
-                        self.release(&pods_api, &pod, &uid).await?;
-                    }
-                }
-                Some(_) => {}
-                None => {
-                    if matches
-                        && pod.metadata.deletion_timestamp.is_none()
-                        && rs.metadata.deletion_timestamp.is_none()
-                        && let Some(p) = self.adopt(&pods_api, obj, &pod).await?
-                    {
-                        owned.push(Arc::new(p));
-                    }
+        for pod in self.cluster.pods.controlled_by(&ns, &uid) {
+            if rs.metadata.deletion_timestamp.is_some() || selector.matches(labels_of(&pod)) {
+                owned.push(pod);
+            } else {
+                self.release(&pods_api, &pod, &uid).await?;
+            }
+        }
+        if rs.metadata.deletion_timestamp.is_none() {
+            for pod in self.cluster.pods.controlled_by(&ns, "") {
+                if pod.metadata.deletion_timestamp.is_none()
+                    && selector.matches(labels_of(&pod))
+                    && let Some(p) = self.adopt(&pods_api, obj, &pod).await?
+                {
+                    owned.push(Arc::new(p));
                 }
             }
         }

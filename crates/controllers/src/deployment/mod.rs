@@ -19,7 +19,7 @@ use anyhow::{Context, Result};
 use k8s_openapi::api::apps::v1::{
     Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet, ReplicaSetSpec,
 };
-use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
+use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, Time};
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams, Preconditions};
 use kube::{Api, ResourceExt};
@@ -131,22 +131,21 @@ pub fn revision(rs: &ReplicaSet) -> i64 {
 
 /// Whether two pod templates are the same but for the hash label.
 fn same_template(a: &PodTemplateSpec, b: &PodTemplateSpec) -> bool {
+    // Typed, as upstream's semantic deep equality: no serialization.
     let strip = |t: &PodTemplateSpec| {
-        let mut v = serde_json::to_value(t).unwrap_or_default();
-        if let Some(labels) = v
-            .get_mut("metadata")
-            .and_then(|m| m.get_mut("labels"))
-            .and_then(|l| l.as_object_mut())
-        {
-            labels.remove(HASH_LABEL);
-            if labels.is_empty() {
-                v["metadata"].as_object_mut().map(|m| m.remove("labels"));
+        let mut t = t.clone();
+        if let Some(m) = t.metadata.as_mut() {
+            if let Some(labels) = m.labels.as_mut() {
+                labels.remove(HASH_LABEL);
+                if labels.is_empty() {
+                    m.labels = None;
+                }
+            }
+            if *m == ObjectMeta::default() {
+                t.metadata = None;
             }
         }
-        if v["metadata"].as_object().is_some_and(|m| m.is_empty()) {
-            v.as_object_mut().map(|m| m.remove("metadata"));
-        }
-        v
+        t
     };
     strip(a) == strip(b)
 }
@@ -803,15 +802,13 @@ impl Deployments {
         }
         let ns = view.d.namespace().unwrap_or_default();
         let old_uids: Vec<String> = view.old.iter().filter_map(|r| r.uid()).collect();
-        let old_pods_left = self
-            .cluster
-            .pods
-            .list_namespace(&ns)
-            .iter()
-            .any(|p: &Arc<Pod>| {
-                controller_ref(&p.metadata).is_some_and(|r| old_uids.contains(&r.uid))
-                    && !pods::is_terminal(p)
-            });
+        let old_pods_left = old_uids.iter().any(|uid| {
+            self.cluster
+                .pods
+                .controlled_by(&ns, uid)
+                .iter()
+                .any(|p| !pods::is_terminal(p))
+        });
         if old_pods_left {
             return Ok(());
         }
