@@ -44,13 +44,16 @@ impl<K> Clone for Informer<K> {
     }
 }
 
+/// (namespace, controller UID) → name → object.
+type ControllerIndex<K> = HashMap<(String, String), HashMap<String, Arc<K>>>;
+
 struct Inner<K> {
     /// Namespace ("" for cluster-scoped kinds) → name → object.
     objects: RwLock<BTreeMap<String, HashMap<String, Arc<K>>>>,
     /// (namespace, controller UID, "" for none) → name → object: what a
     /// controller owns and what it may adopt, without a scan of the
     /// namespace. Changed under the `objects` lock, after it.
-    by_controller: RwLock<HashMap<(String, String), HashMap<String, Arc<K>>>>,
+    by_controller: RwLock<ControllerIndex<K>>,
     handlers: RwLock<Vec<Handler<K>>>,
     synced: watch::Sender<bool>,
 }
@@ -290,12 +293,7 @@ fn controller_uid(meta: &ObjectMeta) -> String {
         .unwrap_or_default()
 }
 
-fn unindex<K>(
-    index: &mut HashMap<(String, String), HashMap<String, Arc<K>>>,
-    ns: &str,
-    name: &str,
-    meta: &ObjectMeta,
-) {
+fn unindex<K>(index: &mut ControllerIndex<K>, ns: &str, name: &str, meta: &ObjectMeta) {
     let key = (ns.to_owned(), controller_uid(meta));
     if let Some(m) = index.get_mut(&key) {
         m.remove(name);
