@@ -113,21 +113,15 @@ struct Seen {
     at: Instant,
 }
 
-/// What makes two events the same (upstream's `getEventKey`).
+/// What makes two events the same (upstream's `getEventKey`): their
+/// component and object, type, reason and message.
 fn event_key(e: &Event) -> String {
-    let o = &e.involved_object;
     [
-        e.source.as_ref().and_then(|s| s.component.as_deref()),
-        o.kind.as_deref(),
-        o.namespace.as_deref(),
-        o.name.as_deref(),
-        o.uid.as_deref(),
-        o.api_version.as_deref(),
-        e.type_.as_deref(),
-        e.reason.as_deref(),
-        e.message.as_deref(),
+        spam_key(e).as_str(),
+        e.type_.as_deref().unwrap_or(""),
+        e.reason.as_deref().unwrap_or(""),
+        e.message.as_deref().unwrap_or(""),
     ]
-    .map(|p| p.unwrap_or(""))
     .join("\u{0}")
 }
 
