@@ -21,13 +21,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
-use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, DaemonSetStatus};
 use k8s_openapi::api::core::v1::{
     Affinity, Node, NodeAffinity, NodeSelector as NodeSelectorSpec, NodeSelectorRequirement,
     NodeSelectorTerm, Pod, PodSpec, PodTemplateSpec, Toleration,
 };
-use kube::api::{DeleteParams, Patch, PatchParams, PostParams, Preconditions};
+use kube::api::{Patch, PatchParams, PostParams};
 use kube::{Api, ResourceExt};
 use parking_lot::Mutex;
 use rkube_scheduler::labels::{EMPTY_LABELS, NodeSelector, Selector};
@@ -41,7 +40,7 @@ use crate::events::EventType;
 use crate::history::{self, REVISION_HASH_LABEL};
 use crate::informer::{Change, key_of};
 use crate::pods::{self, controller_ref};
-use crate::writes::{Owner, api_error, create_pods, is_conflict, is_not_found};
+use crate::writes::{Owner, create_pods, delete_pods, is_conflict, is_not_found};
 use crate::{Cluster, Controller, Expectations, Options, Recorder, Requeue, WorkQueue};
 
 /// Pods created or deleted in one sync, at most (upstream's
@@ -862,44 +861,14 @@ impl DaemonSets {
                 ((*name).clone(), uid)
             })
             .collect();
-        let results = futures::stream::iter(victims.into_iter().map(|(name, uid)| {
-            let api = api.clone();
-            async move {
-                let dp = DeleteParams {
-                    preconditions: Some(Preconditions {
-                        uid,
-                        resource_version: None,
-                    }),
-                    ..Default::default()
-                };
-                let r = api.delete(&name, &dp).await;
-                (name, r)
-            }
-        }))
-        .buffer_unordered(64)
-        .collect::<Vec<_>>()
-        .await;
-        for (name, r) in results {
-            match r {
-                Ok(_) => self.recorder.event(
-                    ds,
-                    EventType::Normal,
-                    "SuccessfulDelete",
-                    format!("Deleted pod: {name}"),
-                ),
-                Err(e) => {
-                    self.expectations.pod_deletion_observed(key, &name);
-                    if !is_not_found(&e) && first_error.is_none() {
-                        self.recorder.event(
-                            ds,
-                            EventType::Warning,
-                            "FailedDelete",
-                            format!("Error deleting: {}", api_error(&e)),
-                        );
-                        first_error = Some(anyhow!("deleting {name}: {}", api_error(&e)));
-                    }
-                }
-            }
+        let owner = Owner {
+            object: ds,
+            key,
+            expectations: &self.expectations,
+            recorder: &self.recorder,
+        };
+        if let Some(e) = delete_pods(&api, victims, owner).await {
+            first_error.get_or_insert(e);
         }
         match first_error {
             Some(e) => Err(e),

@@ -20,7 +20,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{
     ReplicaSet, ReplicaSetCondition, ReplicaSetSpec, ReplicaSetStatus,
 };
@@ -28,17 +27,16 @@ use k8s_openapi::api::core::v1::{
     Pod, ReplicationController, ReplicationControllerCondition, ReplicationControllerStatus,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use kube::api::{DeleteParams, Patch, PatchParams, PostParams, Preconditions};
+use kube::api::{Patch, PatchParams, PostParams};
 use kube::{Api, Resource, ResourceExt};
 use rkube_scheduler::labels::{EMPTY_LABELS, Selector};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use crate::events::EventType;
 use crate::informer::{Change, Informer, key_of};
 use crate::pods;
-use crate::writes::{Owner, api_error, create_pods, is_not_found};
+use crate::writes::{Owner, create_pods, delete_pods, is_not_found};
 use crate::{Cluster, Controller, Expectations, Options, Recorder, Requeue, WorkQueue};
 
 /// Pods created or deleted in one sync, at most (upstream's burstReplicas).
@@ -317,25 +315,17 @@ impl<K: Replicated> ReplicaSets<K> {
                 .expect(key, 0, victims.iter().map(|p| p.name_any()));
             let targets: Vec<(String, Option<String>)> =
                 victims.iter().map(|p| (p.name_any(), p.uid())).collect();
-            let results = futures::stream::iter(targets.into_iter().map(|(name, uid)| {
-                let api = api.clone();
-                async move {
-                    let dp = DeleteParams {
-                        preconditions: Some(Preconditions {
-                            uid,
-                            resource_version: None,
-                        }),
-                        ..Default::default()
-                    };
-                    (name.clone(), api.delete(&name, &dp).await)
-                }
-            }))
-            .buffer_unordered(64)
-            .collect::<Vec<_>>()
-            .await;
+            let names: Vec<String> = targets.iter().map(|(n, _)| n.clone()).collect();
+            let owner = Owner {
+                object: obj,
+                key,
+                expectations: &self.expectations,
+                recorder: &self.recorder,
+            };
+            let first_error = delete_pods(api, targets, owner).await;
             // A deletion the cache already shows needs no event to wait for.
             let ns = rs.namespace().unwrap_or_default();
-            for (name, _) in &results {
+            for name in &names {
                 let gone = self
                     .cluster
                     .pods
@@ -343,30 +333,6 @@ impl<K: Replicated> ReplicaSets<K> {
                     .is_none_or(|p| p.metadata.deletion_timestamp.is_some());
                 if gone {
                     self.expectations.pod_deletion_observed(key, name);
-                }
-            }
-            let mut first_error = None;
-            for (name, r) in results {
-                match r {
-                    Ok(_) => self.recorder.event(
-                        obj,
-                        EventType::Normal,
-                        "SuccessfulDelete",
-                        format!("Deleted pod: {name}"),
-                    ),
-                    Err(e) => {
-                        self.expectations.pod_deletion_observed(key, &name);
-                        if !is_not_found(&e) && first_error.is_none() {
-                            self.recorder.event(
-                                obj,
-                                EventType::Warning,
-                                "FailedDelete",
-                                format!("Error deleting: {}", api_error(&e)),
-                            );
-                            first_error =
-                                Some(anyhow::anyhow!("deleting {name}: {}", api_error(&e)));
-                        }
-                    }
                 }
             }
             if let Some(e) = first_error {
