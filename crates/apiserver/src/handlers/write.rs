@@ -276,8 +276,16 @@ async fn check_namespace(ctx: &Ctx, ns: &str, name: &str) -> Result<(), Status> 
         .cache
         .resource(&namespaces)
         .ok_or_else(|| Status::internal("namespaces are not cached"))?;
-    let Some(nsobj) = cache.get(ns) else {
-        return Err(Status::not_found("", "namespaces", ns));
+    // Not cached: it may have been created a moment ago. Look again once
+    // the cache has caught up with the store (upstream's live lookup).
+    let nsobj = match cache.get(ns) {
+        Some(o) => o,
+        None => {
+            ctx.server.cache.sync().await?;
+            cache
+                .get(ns)
+                .ok_or_else(|| Status::not_found("", "namespaces", ns))?
+        }
     };
     let terminating = serde_json::from_slice::<Value>(&nsobj.json)
         .map(|v| {
