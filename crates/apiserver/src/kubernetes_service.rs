@@ -2,9 +2,10 @@
 //! and endpoint reconciler): how pods find the API server. The Service
 //! holds the first address of the service CIDR (10.96.0.1) with port 443
 //! (`https`) to the server's port. Its Endpoints and EndpointSlice name the
-//! server's address — only when it is one pods can reach: a loopback
-//! listener (the default, `127.0.0.1:6443`) gets the Service alone, since
-//! Endpoints may not hold loopback addresses.
+//! server's advertised address ([`advertised`]) — only when there is one
+//! pods can reach: a loopback listener (the default, `127.0.0.1:6443`)
+//! without `--advertise-address` gets the Service alone, since Endpoints
+//! may not hold loopback addresses.
 //!
 //! Recreated within [`PERIOD`] if deleted, as upstream does.
 
@@ -20,10 +21,34 @@ use crate::server::ApiServer;
 /// How often the objects are checked.
 pub const PERIOD: Duration = Duration::from_secs(10);
 
-/// The address pods reach the server on, if any: the listen address
-/// unless it is loopback or unspecified.
-fn advertised(listen: SocketAddr) -> Option<IpAddr> {
+/// The address pods reach the server on, if any (upstream's advertise
+/// address): the one given (`--advertise-address`); else the listen
+/// address unless it is loopback; for a listener on every address
+/// (`0.0.0.0`, `::`), the host's own address toward its default route.
+pub fn advertised(listen: SocketAddr, given: Option<IpAddr>) -> Option<IpAddr> {
     let ip = listen.ip();
+    given.or_else(|| {
+        if ip.is_unspecified() {
+            host_address(ip.is_ipv6())
+        } else {
+            (!ip.is_loopback()).then_some(ip)
+        }
+    })
+}
+
+/// The source address the host would use toward the outside (upstream
+/// picks the default route's interface): what a UDP socket connected to a
+/// documentation address is bound to. Connecting a UDP socket only
+/// consults the routing table; nothing is sent.
+fn host_address(v6: bool) -> Option<IpAddr> {
+    let (bind, probe): (SocketAddr, SocketAddr) = if v6 {
+        ("[::]:0".parse().ok()?, "[2001:db8::1]:9".parse().ok()?)
+    } else {
+        ("0.0.0.0:0".parse().ok()?, "192.0.2.1:9".parse().ok()?)
+    };
+    let socket = std::net::UdpSocket::bind(bind).ok()?;
+    socket.connect(probe).ok()?;
+    let ip = socket.local_addr().ok()?.ip();
     (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
 }
 
@@ -78,9 +103,13 @@ fn endpoint_slice(ip: IpAddr, port: u16) -> Value {
 
 /// Create what is missing (an object someone changed is left alone, as
 /// upstream leaves a Service it did not create).
-pub async fn ensure(server: &Arc<ApiServer>, listen: SocketAddr) -> anyhow::Result<()> {
+pub async fn ensure(
+    server: &Arc<ApiServer>,
+    listen: SocketAddr,
+    advertise: Option<IpAddr>,
+) -> anyhow::Result<()> {
     let mut wanted = vec![("", "services", service(listen.port()))];
-    if let Some(ip) = advertised(listen) {
+    if let Some(ip) = advertise {
         wanted.push(("", "endpoints", endpoints(ip, listen.port())));
         wanted.push((
             "discovery.k8s.io",
@@ -107,11 +136,15 @@ pub async fn ensure(server: &Arc<ApiServer>, listen: SocketAddr) -> anyhow::Resu
 }
 
 /// Keep the objects there until the server stops.
-pub fn spawn(server: Arc<ApiServer>, listen: SocketAddr) -> tokio::task::JoinHandle<()> {
+pub fn spawn(
+    server: Arc<ApiServer>,
+    listen: SocketAddr,
+    advertise: Option<IpAddr>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(PERIOD).await;
-            if let Err(e) = ensure(&server, listen).await {
+            if let Err(e) = ensure(&server, listen, advertise).await {
                 tracing::warn!("{e:#}");
             }
         }
@@ -124,12 +157,19 @@ mod tests {
 
     #[test]
     fn only_reachable_addresses_are_advertised() {
-        assert_eq!(advertised("127.0.0.1:6443".parse().unwrap()), None);
-        assert_eq!(advertised("0.0.0.0:6443".parse().unwrap()), None);
-        assert_eq!(advertised("[::1]:6443".parse().unwrap()), None);
+        let at = |s: &str| -> SocketAddr { s.parse().unwrap() };
+        assert_eq!(advertised(at("127.0.0.1:6443"), None), None);
+        assert_eq!(advertised(at("[::1]:6443"), None), None);
         assert_eq!(
-            advertised("192.168.1.5:6443".parse().unwrap()),
+            advertised(at("192.168.1.5:6443"), None),
             Some("192.168.1.5".parse().unwrap())
         );
+        let given: IpAddr = "192.0.2.10".parse().unwrap();
+        assert_eq!(advertised(at("127.0.0.1:6443"), Some(given)), Some(given));
+        // Every address: the host's own, never loopback (none without a
+        // route out).
+        let host = advertised(at("0.0.0.0:6443"), None);
+        assert!(host.is_none_or(|ip| !ip.is_loopback() && !ip.is_unspecified()));
+        assert_eq!(host, host_address(false));
     }
 }

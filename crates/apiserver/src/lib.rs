@@ -15,6 +15,7 @@ pub mod cache;
 pub mod crd;
 pub mod handlers;
 pub mod kubernetes_service;
+pub mod local;
 pub mod metrics;
 pub mod namespaces;
 pub mod object;

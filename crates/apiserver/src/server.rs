@@ -11,7 +11,7 @@ use anyhow::Context;
 use bytes::Bytes;
 use http::{Method, Request};
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
+use hyper::body::Body as HttpBody;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -48,6 +48,10 @@ pub struct Config {
     pub listen: SocketAddr,
     /// `sqlite://PATH` or `etcd://HOST:PORT[,...]`.
     pub datastore: String,
+    /// The address pods reach the server on (the `kubernetes` Service's
+    /// endpoints); by default derived from `listen`, see
+    /// [`crate::kubernetes_service::advertised`].
+    pub advertise_address: Option<std::net::IpAddr>,
 }
 
 /// An authenticated client.
@@ -173,7 +177,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
 
     let crds = crate::crd::install(&server).await?;
     crate::namespaces::bootstrap(&server).await?;
-    if let Err(e) = crate::kubernetes_service::ensure(&server, addr).await {
+    let advertise = crate::kubernetes_service::advertised(addr, config.advertise_address);
+    if let Err(e) = crate::kubernetes_service::ensure(&server, addr, advertise).await {
         // Not fatal: the periodic check tries again.
         tracing::warn!("{e:#}");
     }
@@ -187,7 +192,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let background = vec![
         Compactor::spawn(store, CompactorConfig::default()),
         crate::namespaces::spawn_lifecycle(server.clone()),
-        crate::kubernetes_service::spawn(server.clone(), addr),
+        crate::kubernetes_service::spawn(server.clone(), addr, advertise),
         crds,
     ];
     let serving = tokio::spawn(accept_loop(
@@ -328,7 +333,14 @@ impl ApiServer {
     }
 
     /// Answer one request.
-    pub async fn handle(self: Arc<Self>, req: Request<Incoming>, user: Option<User>) -> Response {
+    ///
+    /// The body may be any HTTP body: hyper's, for requests off the
+    /// socket, or an in-process client's (see [`crate::local`]).
+    pub async fn handle<B>(self: Arc<Self>, req: Request<B>, user: Option<User>) -> Response
+    where
+        B: HttpBody<Data = Bytes>,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         let started = Instant::now();
         let (parts, body) = req.into_parts();
         let route = route(parts.uri.path());
@@ -460,7 +472,11 @@ impl ApiServer {
     }
 }
 
-async fn read_body(body: Incoming) -> Result<Bytes, Status> {
+async fn read_body<B>(body: B) -> Result<Bytes, Status>
+where
+    B: HttpBody<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     match Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) => {

@@ -29,6 +29,60 @@ enum Command {
     /// Lease heartbeats, and play the node agent for the pods bound to
     /// them. Stopping it leaves the nodes registered.
     Sim(rkube_sim::SimArgs),
+    /// Run the controllers alone, against the API server of a kubeconfig
+    /// (for a server started with `--disable-controllers`).
+    ControllerManager(ControllerManagerArgs),
+    /// Run the scheduler alone, against the API server of a kubeconfig
+    /// (for a server started with `--disable-scheduler`).
+    Scheduler(SchedulerArgs),
+}
+
+/// The controllers' settings (`server` and `controller-manager`).
+#[derive(clap::Args)]
+struct ControllerArgs {
+    /// How long a node may stay silent (no Lease renewal) before the
+    /// node controller marks it Unknown and taints it unreachable.
+    #[arg(long, default_value = "40s", value_parser = parse_duration)]
+    node_monitor_grace_period: std::time::Duration,
+    /// Terminated pods kept cluster-wide before the oldest are deleted
+    /// (0: keep them all).
+    #[arg(long, default_value_t = 12_500)]
+    terminated_pod_gc_threshold: usize,
+    /// How often pod garbage collection looks for terminated pods over the
+    /// threshold and pods whose node is gone (gone for two periods).
+    #[arg(long, default_value = "20s", value_parser = parse_duration)]
+    pod_gc_period: std::time::Duration,
+}
+
+impl ControllerArgs {
+    fn options(&self) -> rkube_controllers::Options {
+        rkube_controllers::Options {
+            node_monitor_grace_period: self.node_monitor_grace_period,
+            terminated_pod_gc_threshold: self.terminated_pod_gc_threshold,
+            pod_gc_period: self.pod_gc_period,
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(clap::Args)]
+struct ControllerManagerArgs {
+    /// The kubeconfig of the API server to work for.
+    #[arg(long)]
+    kubeconfig: PathBuf,
+    #[command(flatten)]
+    controllers: ControllerArgs,
+}
+
+#[derive(clap::Args)]
+struct SchedulerArgs {
+    /// The kubeconfig of the API server to work for.
+    #[arg(long)]
+    kubeconfig: PathBuf,
+    /// A `KubeSchedulerConfiguration` (kubescheduler.config.k8s.io/v1)
+    /// YAML file: the scheduler's profiles, plugins and weights, backoff.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -39,6 +93,11 @@ struct ServerArgs {
     /// Address and port to serve HTTPS on.
     #[arg(long, default_value = "127.0.0.1:6443")]
     listen: SocketAddr,
+    /// The address pods reach the API server on (the endpoints of the
+    /// `kubernetes` Service). Default: the listen address unless loopback;
+    /// with `0.0.0.0`, the host's address toward its default route.
+    #[arg(long)]
+    advertise_address: Option<std::net::IpAddr>,
     /// `sqlite://PATH` (default: `sqlite://<data-dir>/state.db`) or
     /// `etcd://HOST:PORT[,HOST:PORT...]`.
     #[arg(long)]
@@ -55,18 +114,8 @@ struct ServerArgs {
     /// Deployments, ... then wait for another controller manager).
     #[arg(long)]
     disable_controllers: bool,
-    /// How long a node may stay silent (no Lease renewal) before the
-    /// node controller marks it Unknown and taints it unreachable.
-    #[arg(long, default_value = "40s", value_parser = parse_duration)]
-    node_monitor_grace_period: std::time::Duration,
-    /// Terminated pods kept cluster-wide before the oldest are deleted
-    /// (0: keep them all).
-    #[arg(long, default_value_t = 12_500)]
-    terminated_pod_gc_threshold: usize,
-    /// How often pod garbage collection looks for terminated pods over the
-    /// threshold and pods whose node is gone (gone for two periods).
-    #[arg(long, default_value = "20s", value_parser = parse_duration)]
-    pod_gc_period: std::time::Duration,
+    #[command(flatten)]
+    controllers: ControllerArgs,
 }
 
 /// `40s`, `2m`, `500ms`, or plain seconds.
@@ -100,20 +149,14 @@ fn main() -> Result<()> {
     match cli.command {
         Command::Server(args) => runtime.block_on(server(args)),
         Command::Sim(args) => runtime.block_on(sim(args)),
+        Command::ControllerManager(args) => runtime.block_on(controller_manager(args)),
+        Command::Scheduler(args) => runtime.block_on(scheduler(args)),
     }
 }
 
 async fn server(args: ServerArgs) -> Result<()> {
     let started = std::time::Instant::now();
-    let scheduler_config = match &args.scheduler_config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            rkube_scheduler::parse_config(&text)
-                .with_context(|| format!("scheduler configuration {}", path.display()))?
-        }
-        None => rkube_scheduler::SchedulerConfig::default(),
-    };
+    let scheduler_config = scheduler_config(args.scheduler_config.as_deref())?;
     let datastore = args
         .datastore
         .unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("state.db").display()));
@@ -121,6 +164,7 @@ async fn server(args: ServerArgs) -> Result<()> {
         data_dir: args.data_dir,
         listen: args.listen,
         datastore: datastore.clone(),
+        advertise_address: args.advertise_address,
     })
     .await?;
     println!(
@@ -133,22 +177,16 @@ async fn server(args: ServerArgs) -> Result<()> {
     let scheduler = if args.disable_scheduler {
         None
     } else {
-        let client = rkube_scheduler::client_from_kubeconfig(&running.kubeconfig).await?;
+        let client = local_client(&running, "kube-scheduler")?;
         Some(rkube_scheduler::start(client, scheduler_config)?)
     };
     let controllers = if args.disable_controllers {
         None
     } else {
-        let client =
-            rkube_scheduler::client_for(&running.kubeconfig, "kube-controller-manager").await?;
+        let client = local_client(&running, "kube-controller-manager")?;
         Some(rkube_controllers::start(
             client,
-            rkube_controllers::Options {
-                node_monitor_grace_period: args.node_monitor_grace_period,
-                terminated_pod_gc_threshold: args.terminated_pod_gc_threshold,
-                pod_gc_period: args.pod_gc_period,
-                ..Default::default()
-            },
+            args.controllers.options(),
         )?)
     };
     wait_for_signal().await;
@@ -163,6 +201,52 @@ async fn server(args: ServerArgs) -> Result<()> {
     }
     running.shutdown().await;
     Ok(())
+}
+
+/// The scheduler's configuration file, or the default profile.
+fn scheduler_config(path: Option<&std::path::Path>) -> Result<rkube_scheduler::SchedulerConfig> {
+    match path {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            rkube_scheduler::parse_config(&text)
+                .with_context(|| format!("scheduler configuration {}", path.display()))
+        }
+        None => Ok(rkube_scheduler::SchedulerConfig::default()),
+    }
+}
+
+async fn controller_manager(args: ControllerManagerArgs) -> Result<()> {
+    let client = rkube_scheduler::client_for(&args.kubeconfig, "kube-controller-manager").await?;
+    let controllers = rkube_controllers::start(client, args.controllers.options())?;
+    println!("rkube controller-manager: running");
+    wait_for_signal().await;
+    controllers.shutdown().await;
+    Ok(())
+}
+
+async fn scheduler(args: SchedulerArgs) -> Result<()> {
+    let config = scheduler_config(args.config.as_deref())?;
+    let client = rkube_scheduler::client_from_kubeconfig(&args.kubeconfig).await?;
+    let scheduler = rkube_scheduler::start(client, config)?;
+    println!("rkube scheduler: running");
+    wait_for_signal().await;
+    scheduler.shutdown().await
+}
+
+/// A client for a component running in this process: its requests go
+/// straight to the API server's handler (see `rkube_apiserver::local`), as
+/// `system:<component>`, introducing itself as upstream's component does
+/// (its `User-Agent` names the field manager of its writes).
+fn local_client(running: &rkube_apiserver::Running, component: &str) -> Result<kube::Client> {
+    let user = rkube_apiserver::server::User {
+        name: format!("system:{component}"),
+        groups: vec!["system:masters".into()],
+    };
+    let agent = http::HeaderValue::from_str(&format!("{component}/v1.32.0 (linux/amd64) rkube"))
+        .context("user agent")?;
+    let service = rkube_apiserver::local::LocalService::new(running.server.clone(), user, agent);
+    Ok(kube::Client::new(service, "default"))
 }
 
 async fn sim(args: rkube_sim::SimArgs) -> Result<()> {

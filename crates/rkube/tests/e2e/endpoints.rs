@@ -359,3 +359,33 @@ fn the_kubernetes_service_points_at_the_api_server() {
     check(&again);
     assert_ne!(again["metadata"]["uid"], first["metadata"]["uid"]);
 }
+
+/// With `--advertise-address`, the `kubernetes` Service gets Endpoints and
+/// an EndpointSlice naming that address and the server's port.
+#[test]
+fn the_advertised_address_backs_the_kubernetes_service() {
+    let s = crate::RkubeServer::start_with_flags(
+        env!("CARGO_BIN_EXE_rkube"),
+        Backend::Sqlite,
+        &["--advertise-address", "192.0.2.77"],
+    );
+    let port: i64 = s
+        .addr
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("a port");
+    let ep = get_json(&s, &["endpoints", "kubernetes"]);
+    assert_eq!(
+        ep["subsets"],
+        json!([{
+            "addresses": [{"ip": "192.0.2.77"}],
+            "ports": [{"name": "https", "port": port, "protocol": "TCP"}],
+        }]),
+        "{ep:#}"
+    );
+    let slice = get_json(&s, &["endpointslice", "kubernetes"]);
+    assert_eq!(slice["addressType"], "IPv4", "{slice:#}");
+    assert_eq!(slice["endpoints"][0]["addresses"], json!(["192.0.2.77"]));
+    assert_eq!(slice["ports"][0]["port"], port);
+}

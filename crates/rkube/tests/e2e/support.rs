@@ -62,6 +62,45 @@ impl Sim {
     }
 }
 
+/// A control-plane component run on its own (`rkube controller-manager`,
+/// `rkube scheduler`) against a server, killed on drop.
+pub struct Component {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Component {
+    /// Start `rkube <command> --kubeconfig <the server's>`.
+    pub fn start(s: &RkubeServer, command: &str) -> Component {
+        let log = s.dir.path().join(format!("{command}.log"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rkube"));
+        cmd.arg(command)
+            .arg("--kubeconfig")
+            .arg(s.kubeconfig())
+            .env("RKUBE_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("component log"));
+        let child = rkube_testkit::die_with_parent(&mut cmd)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting rkube {command}: {e}"));
+        Component { child, log }
+    }
+}
+
+impl Drop for Component {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!(
+                "{} log:\n{}",
+                self.log.display(),
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            );
+        }
+    }
+}
+
 impl Sim {
     /// Kill the simulator at once (its nodes stop heartbeating, as after
     /// a power cut).

@@ -469,3 +469,39 @@ spec:
         .err();
     assert!(err.contains("exceeded its progress deadline"), "{err}");
 }
+
+/// The controllers and the scheduler also run as processes of their own
+/// (`rkube controller-manager`, `rkube scheduler`) against a server
+/// started without them: the seed's Deployment rolls out as with the
+/// all-in-one server, and the pods' events name the standalone scheduler.
+#[test]
+fn standalone_controller_manager_and_scheduler_run_a_deployment() {
+    let s = crate::RkubeServer::start_with_flags(
+        env!("CARGO_BIN_EXE_rkube"),
+        Backend::Sqlite,
+        &["--disable-controllers", "--disable-scheduler"],
+    );
+    let _sim = Sim::start(&s, 2, &[]);
+    s.kubectl(&["apply", "-f", &fixture("seed/tomcat.yaml")])
+        .ok();
+    // Nothing happens without them.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let rs = get_json(&s, &["rs"]);
+    assert_eq!(rs["items"], serde_json::json!([]), "{rs:#}");
+
+    let _controllers = crate::support::Component::start(&s, "controller-manager");
+    let _scheduler = crate::support::Component::start(&s, "scheduler");
+    let out = rollout_status(&s, "deployment/tomcat-deploy");
+    assert!(out.contains("successfully rolled out"), "{out}");
+    let pods = wait_pods(&s, "app=tomcat", 3);
+    let events = get_json(&s, &["events", "--field-selector", "reason=Scheduled"]);
+    for pod in &pods {
+        let scheduled = events["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["involvedObject"]["name"] == pod.as_str())
+            .unwrap_or_else(|| panic!("no Scheduled event for {pod}: {events:#}"));
+        assert_eq!(scheduled["reportingComponent"], "default-scheduler");
+    }
+}
