@@ -799,18 +799,22 @@ fn has_usage_stats(quota: &api::ResourceQuota, resources: &BTreeSet<String>) -> 
         .all(|(k, _)| used.is_some_and(|u| u.contains_key(k)))
 }
 
-/// Admit a new object against the namespace's quotas (upstream's
-/// ResourceQuota admission, `CheckRequest` on create): the quotas that
+/// Admit a new or updated object against the namespace's quotas
+/// (upstream's ResourceQuota admission, `CheckRequest`): the quotas that
 /// track it must have counted their usage, the object must state what
-/// they require, and its usage must fit under every quota's `status.hard`.
-/// Returns, for each quota whose usage grows, its index in `quotas` and
-/// its new `status.used`; or the reason the object is forbidden, worded
-/// as upstream (`exceeded quota: q, requested: pods=1, used: pods=3,
-/// limited: pods=3`).
+/// they require, and what it adds must fit under every quota's
+/// `status.hard`. On update (`old`: the stored object), what it adds is
+/// its usage less the old one's, where the old one was counted by the
+/// quota, per resource and never below zero (a Service turned NodePort, a
+/// claim resized up). Returns, for each quota whose usage grows, its index
+/// in `quotas` and its new `status.used`; or the reason the object is
+/// forbidden, worded as upstream (`exceeded quota: q, requested: pods=1,
+/// used: pods=3, limited: pods=3`).
 pub fn charge(
     quotas: &[api::ResourceQuota],
     evaluator: &Evaluator,
     obj: &Object,
+    old: Option<&Object>,
     now: Timestamp,
 ) -> Result<Vec<(usize, ResourceList)>, String> {
     let mut interesting = Vec::new();
@@ -847,16 +851,39 @@ pub fn charge(
             pretty_names(&negative)
         ));
     }
-    let delta: ResourceList = usage
-        .into_iter()
-        .filter(|(_, v)| !v.value.is_zero())
-        .collect();
-    if delta.is_empty() {
-        return Ok(Vec::new());
-    }
+    let added = |old_usage: Option<&ResourceList>| -> ResourceList {
+        usage
+            .iter()
+            .filter_map(|(k, v)| {
+                let before = old_usage.and_then(|o| o.get(k)).map(|o| o.value);
+                let grown = match before {
+                    Some(b) if v.value <= b => return None,
+                    Some(b) => v.value - b,
+                    None => v.value,
+                };
+                (!grown.is_zero()).then_some((
+                    k.clone(),
+                    Amount {
+                        value: grown,
+                        format: v.format,
+                    },
+                ))
+            })
+            .collect()
+    };
+    let old_usage = old.map(|o| evaluator.usage(o, now));
     let mut out = Vec::new();
     for i in interesting {
         let quota = &quotas[i];
+        // The old object counted only where this quota counted it.
+        let delta = added(
+            old.zip(old_usage.as_ref())
+                .filter(|(o, _)| evaluator.matches(quota, o))
+                .map(|(_, u)| u),
+        );
+        if delta.is_empty() {
+            continue;
+        }
         let status = quota.status.as_ref();
         let hard = parse_list(status.and_then(|s| s.hard.as_ref()));
         let used = parse_list(status.and_then(|s| s.used.as_ref()));
@@ -1072,6 +1099,7 @@ mod tests {
             &quotas,
             &Evaluator::Pods,
             &Object::Pod(&p),
+            None,
             Timestamp::now(),
         )
         .unwrap_err();
@@ -1096,6 +1124,7 @@ mod tests {
             &quotas,
             &Evaluator::Pods,
             &Object::Pod(&p),
+            None,
             Timestamp::now(),
         )
         .unwrap();
@@ -1111,6 +1140,7 @@ mod tests {
             &quotas,
             &Evaluator::Pods,
             &Object::Pod(&big),
+            None,
             Timestamp::now(),
         )
         .unwrap_err();
@@ -1143,6 +1173,7 @@ mod tests {
             &quotas,
             &Evaluator::Pods,
             &Object::Pod(&p),
+            None,
             Timestamp::now(),
         )
         .unwrap_err();
@@ -1160,6 +1191,7 @@ mod tests {
             &quotas,
             &Evaluator::Pods,
             &Object::Pod(&p),
+            None,
             Timestamp::now(),
         )
         .unwrap_err();
@@ -1169,7 +1201,13 @@ mod tests {
         let mut q = quota("new", &[("pods", "1")], None);
         q.status = None;
         assert_eq!(
-            charge(&[q], &Evaluator::Pods, &Object::Pod(&p), Timestamp::now()),
+            charge(
+                &[q],
+                &Evaluator::Pods,
+                &Object::Pod(&p),
+                None,
+                Timestamp::now()
+            ),
             Ok(vec![])
         );
     }
@@ -1190,6 +1228,7 @@ mod tests {
                 std::slice::from_ref(&q),
                 &Evaluator::Pods,
                 &Object::Pod(&guaranteed),
+                None,
                 now
             ),
             Ok(vec![])
@@ -1199,6 +1238,7 @@ mod tests {
                 std::slice::from_ref(&q),
                 &Evaluator::Pods,
                 &Object::Pod(&best_effort),
+                None,
                 now
             )
             .is_err()
@@ -1333,5 +1373,49 @@ mod tests {
             recalculated_status(&q, &none).unwrap().used,
             Some(list(&[("pods", "0"), ("requests.memory", "0")]))
         );
+    }
+
+    #[test]
+    fn updates_are_charged_what_they_add() {
+        let q = quota(
+            "q",
+            &[("services.nodeports", "1"), ("services", "5")],
+            Some(&[("services.nodeports", "1"), ("services", "2")]),
+        );
+        let svc = |type_: &str| -> api::Service {
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "s", "namespace": "default"},
+                "spec": {"type": type_, "ports": [{"port": 80}]},
+            }))
+            .unwrap()
+        };
+        let (cluster_ip, node_port) = (svc("ClusterIP"), svc("NodePort"));
+        let now = Timestamp::now();
+        // ClusterIP → NodePort adds a node port: over the limit.
+        let err = charge(
+            std::slice::from_ref(&q),
+            &Evaluator::Services,
+            &Object::Service(&node_port),
+            Some(&Object::Service(&cluster_ip)),
+            now,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "exceeded quota: q, requested: services.nodeports=1, used: services.nodeports=1, limited: services.nodeports=1"
+        );
+        // NodePort → ClusterIP, or no change: nothing to charge.
+        for (new, old) in [(&cluster_ip, &node_port), (&node_port, &node_port)] {
+            assert_eq!(
+                charge(
+                    std::slice::from_ref(&q),
+                    &Evaluator::Services,
+                    &Object::Service(new),
+                    Some(&Object::Service(old)),
+                    now,
+                ),
+                Ok(vec![])
+            );
+        }
     }
 }

@@ -579,21 +579,10 @@ impl Gc {
             Some(m) if m.metadata.uid.as_deref() == Some(node.uid.as_str()) => m,
             _ => return Ok(()),
         };
-        let finalizers = current.metadata.finalizers.clone().unwrap_or_default();
-        if !finalizers.iter().any(|f| f == finalizer) {
+        let Some(patch) = crate::writes::finalizer_patch(&current.metadata, finalizer, false)
+        else {
             return Ok(());
-        }
-        let kept: Vec<&String> = finalizers.iter().filter(|f| *f != finalizer).collect();
-        let kept = if kept.is_empty() {
-            json!(null)
-        } else {
-            json!(kept)
         };
-        let patch = json!({"metadata": {
-            "uid": node.uid,
-            "resourceVersion": current.metadata.resource_version,
-            "finalizers": kept,
-        }});
         match api
             .patch(&node.name, &PatchParams::default(), &Patch::Merge(patch))
             .await

@@ -314,6 +314,7 @@ pub fn start(client: Client, options: Options) -> Result<Running> {
         resourcequota::controller(&cluster, &options),
         volume::binder::controller(&cluster, &options),
         volume::localpath::controller(&cluster, &options),
+        volume::protection::controller(&cluster, &options),
     ];
     let queues = controllers.iter().map(|c| c.queue.clone()).collect();
     let mut tasks = cluster.spawn_informers();

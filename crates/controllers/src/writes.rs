@@ -182,3 +182,30 @@ pub fn is_not_found(e: &kube::Error) -> bool {
 pub fn is_conflict(e: &kube::Error) -> bool {
     matches!(e, kube::Error::Api(s) if s.code == 409)
 }
+
+/// A merge patch adding (`present`) or removing `finalizer`, guarded by
+/// the object's uid and resourceVersion (a stale view gets 409 and is
+/// synced again); `None` when the finalizers are already as wanted.
+pub fn finalizer_patch(
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    finalizer: &str,
+    present: bool,
+) -> Option<serde_json::Value> {
+    let finalizers = meta.finalizers.as_deref().unwrap_or_default();
+    if finalizers.iter().any(|f| f == finalizer) == present {
+        return None;
+    }
+    let mut next: Vec<&str> = finalizers
+        .iter()
+        .map(String::as_str)
+        .filter(|f| *f != finalizer)
+        .collect();
+    if present {
+        next.push(finalizer);
+    }
+    Some(serde_json::json!({"metadata": {
+        "uid": meta.uid,
+        "resourceVersion": meta.resource_version,
+        "finalizers": if next.is_empty() { serde_json::Value::Null } else { serde_json::json!(next) },
+    }}))
+}

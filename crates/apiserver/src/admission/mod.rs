@@ -4,7 +4,9 @@
 //! `handlers/write.rs` runs them in upstream's order:
 //!
 //! 1. [`mutate_create`], before the kind's admission (defaults,
-//!    validation): LimitRange defaults for pods ([`limitrange`]);
+//!    validation): LimitRange defaults for pods ([`limitrange`]), the
+//!    in-use protection finalizers of claims and volumes
+//!    ([`storage_protection`]);
 //! 2. [`validate_create`], after it, before the object is stored:
 //!    LimitRange bounds for pods and claims, then quotas ([`quota`]), which
 //!    are charged — `status.used` raised by compare-and-swap — before the
@@ -17,6 +19,7 @@
 
 pub mod limitrange;
 pub mod quota;
+pub mod storage_protection;
 
 use std::sync::Arc;
 
@@ -36,11 +39,19 @@ pub struct Admission {
 }
 
 /// Mutating admission of a new object (in its storage version, before the
-/// kind's defaults and validation): LimitRange defaults for pods.
+/// kind's defaults and validation; `namespace` is empty for cluster-scoped
+/// kinds): LimitRange defaults for pods, protection finalizers for claims
+/// and volumes.
 pub fn mutate_create(ctx: &Ctx, namespace: &str, obj: &mut Value) -> Result<(), Status> {
     let info = ctx.info();
-    if info.group.is_empty() && info.plural == "pods" {
+    if !info.group.is_empty() {
+        return Ok(());
+    }
+    if info.plural == "pods" {
         limitrange::default_pod(&ctx.server, namespace, obj);
+    }
+    if let Some(finalizer) = storage_protection::finalizer_for(info.plural) {
+        storage_protection::add_finalizer(obj, finalizer);
     }
     Ok(())
 }
@@ -55,28 +66,30 @@ pub async fn validate_create(
     dry_run: bool,
 ) -> Result<(), Status> {
     limitrange::validate(ctx, namespace, name, obj)?;
-    quota::admit(ctx, namespace, name, obj, dry_run).await
+    quota::admit(ctx, namespace, name, obj, None, dry_run).await
 }
 
 /// Validating admission of an update through the object itself (not a
-/// subresource): a claim stays within the namespace's LimitRanges, unless
-/// it is being deleted. Pods' resources cannot change; quotas are charged
-/// on creation only.
-pub fn validate_update(
+/// subresource), unless the object is being deleted: a claim stays within
+/// the namespace's LimitRanges; what a Service or claim adds (a node port,
+/// storage) is charged to the quotas unless `dry_run`. Pods' resources
+/// cannot change.
+pub async fn validate_update(
     ctx: &Ctx,
     namespace: &str,
     name: &str,
     new: &Value,
     old: &Value,
+    dry_run: bool,
 ) -> Result<(), Status> {
     let info = ctx.info();
-    if info.group.is_empty()
-        && info.plural == "persistentvolumeclaims"
-        && old["metadata"]["deletionTimestamp"].is_null()
-    {
+    if !old["metadata"]["deletionTimestamp"].is_null() {
+        return Ok(());
+    }
+    if info.group.is_empty() && info.plural == "persistentvolumeclaims" {
         limitrange::validate(ctx, namespace, name, new)?;
     }
-    Ok(())
+    quota::admit(ctx, namespace, name, new, Some(old), dry_run).await
 }
 
 /// The objects of a core kind in a namespace, from the watch cache,

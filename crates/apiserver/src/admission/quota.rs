@@ -104,19 +104,25 @@ impl Typed {
     }
 }
 
-/// Admit a new object (named, admitted by its kind) against the quotas of
+/// Admit a new object (named, admitted by its kind), or an update of
+/// `old` (Services and claims only: a pod's resources do not change, as
+/// upstream's pod evaluator handles creates alone), against the quotas of
 /// its namespace, charging them unless `dry_run`.
 pub async fn admit(
     ctx: &Ctx,
     namespace: &str,
     name: &str,
     obj: &Value,
+    old: Option<&Value>,
     dry_run: bool,
 ) -> Result<(), Status> {
     let info = ctx.info();
     let Some(evaluator) = Evaluator::for_resource(info.group, info.plural) else {
         return Ok(());
     };
+    if old.is_some() && !matches!(evaluator, Evaluator::Services | Evaluator::Claims) {
+        return Ok(());
+    }
     let tracked = |quotas: &[api::ResourceQuota]| {
         quotas.iter().any(|q| {
             let hard = q.status.as_ref().and_then(|s| s.hard.as_ref());
@@ -131,14 +137,16 @@ pub async fn admit(
     }
     let typed = Typed::decode(&evaluator, obj);
     let object = typed.object();
+    let old_typed = old.map(|o| Typed::decode(&evaluator, o));
+    let old_object = old_typed.as_ref().map(Typed::object);
     let now = Timestamp::now();
     let refuse = |why: String| forbidden(ctx, name, &why);
 
-    // An object that exists already will not be stored: check, charge
+    // A new object that exists already will not be stored: check, charge
     // nothing.
-    let exists = ctx.cache()?.get(&ctx.rest(Some(namespace), name)).is_some();
+    let exists = old.is_none() && ctx.cache()?.get(&ctx.rest(Some(namespace), name)).is_some();
     if dry_run || exists {
-        return quota::charge(&listed, &evaluator, &object, now)
+        return quota::charge(&listed, &evaluator, &object, old_object.as_ref(), now)
             .map(drop)
             .map_err(refuse);
     }
@@ -147,7 +155,8 @@ pub async fn admit(
     // The charges made before this turn must be seen.
     ctx.server.cache.sync().await?;
     let current = quotas(&ctx.server, namespace);
-    let charged = quota::charge(&current, &evaluator, &object, now).map_err(refuse)?;
+    let charged =
+        quota::charge(&current, &evaluator, &object, old_object.as_ref(), now).map_err(refuse)?;
     for (i, _) in charged {
         let quota_name = current[i].metadata.name.clone().unwrap_or_default();
         charge_one(
@@ -155,7 +164,7 @@ pub async fn admit(
             namespace,
             &quota_name,
             &evaluator,
-            &object,
+            (&object, old_object.as_ref()),
             now,
             &refuse,
         )
@@ -172,7 +181,7 @@ async fn charge_one(
     namespace: &str,
     quota_name: &str,
     evaluator: &Evaluator,
-    object: &Object<'_>,
+    (object, old): (&Object<'_>, Option<&Object<'_>>),
     now: Timestamp,
     refuse: &(dyn Fn(String) -> Status + Sync),
 ) -> Result<(), Status> {
@@ -195,7 +204,7 @@ async fn charge_one(
             let stored: api::ResourceQuota =
                 serde_json::from_value(current.clone()).map_err(Status::internal)?;
             let mut desired = current.clone();
-            let charged = quota::charge(std::slice::from_ref(&stored), evaluator, object, now)
+            let charged = quota::charge(std::slice::from_ref(&stored), evaluator, object, old, now)
                 .map_err(refuse)?;
             if let Some((_, used)) = charged.first() {
                 desired["status"]["used"] =

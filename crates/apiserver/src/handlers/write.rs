@@ -388,9 +388,7 @@ pub async fn create_object(
     {
         m.remove("status");
     }
-    if info.namespaced() {
-        crate::admission::mutate_create(ctx, &namespace, &mut obj)?;
-    }
+    crate::admission::mutate_create(ctx, &namespace, &mut obj)?;
     let mut obj = ctx.served.resource.kind.admit(obj, Operation::Create)?;
     if info.namespaced() {
         let admitted_name = obj["metadata"]["name"].as_str().unwrap_or(&name);
@@ -965,7 +963,11 @@ pub async fn write_with_retries(
         let mut new = ctx.served.resource.kind.admit(merged, op)?;
         if target == Target::Main && info.namespaced() {
             let ns = ns.as_deref().unwrap_or("");
-            crate::admission::validate_update(ctx, ns, name, &new, &old)?;
+            // Boxed: quota admission writes quota status through this path.
+            Box::pin(crate::admission::validate_update(
+                ctx, ns, name, &new, &old, dry_run,
+            ))
+            .await?;
         }
         if is_service(&info) && target == Target::Main {
             ctx.server

@@ -15,6 +15,8 @@
 //!   `WaitForFirstConsumer` claims: once a pod using the claim is on a
 //!   node, it binds a static volume usable there or selects that node for
 //!   provisioning (`volume.kubernetes.io/selected-node`).
+//! - [`protection`]: the in-use protection finalizers of claims and
+//!   volumes (upstream's `pvc-protection` and `pv-protection`).
 //! - [`localpath`]: the `local-path` StorageClass (default, created at
 //!   start when absent) and its provisioner `rancher.io/local-path`:
 //!   hostPath volumes under [`localpath::STORAGE_ROOT`] pinned to the
@@ -23,6 +25,7 @@
 pub mod binder;
 pub mod localpath;
 pub mod matching;
+pub mod protection;
 
 use std::collections::HashMap;
 

@@ -368,3 +368,71 @@ spec:
 }
 
 both_backends!(limit_ranges_default_and_bound);
+
+/// Updates are charged what they add: a Service turned NodePort past
+/// `services.nodeports` is refused with upstream's message, and stays as
+/// it was; turning another one back frees the port for it.
+#[test]
+fn a_service_turned_node_port_is_charged() {
+    let s = server(Backend::Sqlite);
+    create(
+        &s,
+        "apiVersion: v1
+kind: ResourceQuota
+metadata:
+  name: ports
+spec:
+  hard:
+    services.nodeports: \"1\"
+",
+    );
+    counted(&s, "ports");
+    s.kubectl(&["create", "service", "nodeport", "first", "--tcp=80:80"])
+        .ok();
+    s.kubectl(&["create", "service", "clusterip", "second", "--tcp=80:80"])
+        .ok();
+    eventually(&s, "the node port counted", 30, || {
+        (used(&s, "ports", "services.nodeports") == "1").then_some(())
+    });
+
+    let out = s.kubectl(&[
+        "patch",
+        "service",
+        "second",
+        "-p",
+        r#"{"spec":{"type":"NodePort"}}"#,
+    ]);
+    let stderr = out.err();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.trim(),
+        r#"Error from server (Forbidden): services "second" is forbidden: exceeded quota: ports, requested: services.nodeports=1, used: services.nodeports=1, limited: services.nodeports=1"#
+    );
+    assert_eq!(
+        get_json(&s, &["svc", "second"])["spec"]["type"],
+        "ClusterIP"
+    );
+
+    // The first gives its port back; then the second may take one.
+    s.kubectl(&[
+        "patch",
+        "service",
+        "first",
+        "--type=json",
+        "-p",
+        r#"[{"op":"replace","path":"/spec/type","value":"ClusterIP"},{"op":"remove","path":"/spec/ports/0/nodePort"}]"#,
+    ])
+    .ok();
+    eventually(&s, "the node port given back", 30, || {
+        (used(&s, "ports", "services.nodeports") == "0").then_some(())
+    });
+    s.kubectl(&[
+        "patch",
+        "service",
+        "second",
+        "-p",
+        r#"{"spec":{"type":"NodePort"}}"#,
+    ])
+    .ok();
+    assert_eq!(get_json(&s, &["svc", "second"])["spec"]["type"], "NodePort");
+}

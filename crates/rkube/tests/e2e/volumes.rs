@@ -302,3 +302,94 @@ fn local_path_is_the_default_storage_class() {
     wait_event(&s, "plain", "WaitForFirstConsumer");
     assert_eq!(phase(&get_json(&s, &["pvc", "plain"])), "Pending");
 }
+
+/// In-use protection: claims and volumes carry their protection
+/// finalizers; a claim a scheduled pod names, and a volume still bound,
+/// stay Terminating until the pod is gone.
+#[test]
+fn a_claim_in_use_and_its_bound_volume_wait_for_their_pod() {
+    let s = server(Backend::Sqlite);
+    let _sim = Sim::start(&s, 1, &[]);
+    create(&s, &pv("kept", "1Gi", "manual"));
+    create(&s, &pvc("held", "1Gi", Some("manual")));
+    wait_phase(&s, "pvc", "held", "Bound");
+    let claim = get_json(&s, &["pvc", "held"]);
+    assert_eq!(
+        claim["metadata"]["finalizers"],
+        serde_json::json!(["kubernetes.io/pvc-protection"]),
+        "{claim:#}"
+    );
+    let volume = get_json(&s, &["pv", "kept"]);
+    assert_eq!(
+        volume["metadata"]["finalizers"],
+        serde_json::json!(["kubernetes.io/pv-protection"]),
+        "{volume:#}"
+    );
+    create(
+        &s,
+        "apiVersion: v1
+kind: Pod
+metadata:
+  name: user
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: app:1
+    volumeMounts:
+    - {name: data, mountPath: /data}
+  volumes:
+  - name: data
+    persistentVolumeClaim: {claimName: held}
+",
+    );
+    wait_phase(&s, "pod", "user", "Running");
+
+    // Both deletions are accepted, neither completes while the pod runs.
+    s.kubectl(&["delete", "pvc", "held", "--wait=false"]).ok();
+    s.kubectl(&["delete", "pv", "kept", "--wait=false"]).ok();
+    let out = s.kubectl(&["get", "pvc", "held"]).ok();
+    assert_eq!(row(&out, "held")[1], "Terminating", "{out}");
+    let out = s.kubectl(&["get", "pv", "kept"]).ok();
+    assert!(
+        row(&out, "kept").iter().any(|c| c == "Terminating"),
+        "{out}"
+    );
+    // Give the controller every chance to get it wrong.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let claim = get_json(&s, &["pvc", "held"]);
+    assert!(
+        !claim["metadata"]["deletionTimestamp"].is_null(),
+        "{claim:#}"
+    );
+    assert_eq!(
+        claim["metadata"]["finalizers"],
+        serde_json::json!(["kubernetes.io/pvc-protection"])
+    );
+    let volume = get_json(&s, &["pv", "kept"]);
+    assert_eq!(phase(&volume), "Bound", "{volume:#}");
+
+    // The pod goes: the claim goes, the volume is released, then goes.
+    s.kubectl(&["delete", "pod", "user"]).ok();
+    for what in [["pvc", "held"], ["pv", "kept"]] {
+        eventually(
+            &s,
+            &format!("{} {} to be deleted", what[0], what[1]),
+            30,
+            || {
+                let out = s.kubectl(&["get", what[0], what[1]]);
+                (!out.status.success() && out.stderr_str().contains("NotFound")).then_some(())
+            },
+        );
+    }
+
+    // A claim nothing uses is deleted at once, finalizer and all.
+    create(&s, &pvc("idle", "1Gi", Some("manual")));
+    s.kubectl(&["delete", "pvc", "idle", "--timeout=30s"]).ok();
+    let out = s.kubectl(&["get", "pvc", "idle"]);
+    assert!(
+        out.stderr_str().contains("NotFound"),
+        "{}",
+        out.stderr_str()
+    );
+}
