@@ -21,7 +21,10 @@
 //!   `startTime`, `qosClass` (computed as upstream).
 //! - **Run time**: with the annotation `sim.rkube.io/run-for: <Go
 //!   duration>` the containers exit after that long with exit code
-//!   `sim.rkube.io/exit-code` (default 0). Then, as the kubelet would:
+//!   `sim.rkube.io/exit-code` (default 0). A pod of an Indexed Job may be
+//!   told apart by its index: `sim.rkube.io/run-for.<index>` and
+//!   `sim.rkube.io/exit-code.<index>` win over the plain keys. Then, as
+//!   the kubelet would:
 //!   - `restartPolicy: Never`: the pod ends, Succeeded (exit 0, reason
 //!     Completed) or Failed (reason Error); Ready and ContainersReady turn
 //!     False with reason PodCompleted / PodFailed;
@@ -73,6 +76,8 @@ use crate::{Ctx, SimConfig, Stats};
 
 /// How long the pod's containers run before they exit (Go duration).
 pub const RUN_FOR: &str = "sim.rkube.io/run-for";
+/// The completion index of an Indexed Job's pod.
+const COMPLETION_INDEX: &str = "batch.kubernetes.io/job-completion-index";
 /// The containers' exit code when they exit (default 0).
 pub const EXIT_CODE: &str = "sim.rkube.io/exit-code";
 /// How long the pod's containers take to stop once it is deleted (Go
@@ -84,7 +89,7 @@ pub const TERMINATION_DELAY: &str = "sim.rkube.io/termination-delay";
 /// A Pod with only the fields the simulator reads: cheaper to decode than
 /// the whole object (100,000 of them at start-up). Its metadata keeps
 /// name, namespace, uid, resourceVersion, deletionTimestamp, finalizers
-/// and the `sim.rkube.io/` annotations; managed fields, labels, owners and
+/// and the `sim.rkube.io/` and completion-index annotations; managed fields, labels, owners and
 /// other annotations are skipped while decoding.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct SimPod {
@@ -124,8 +129,8 @@ fn slim_meta<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
     })
 }
 
-/// Only the `sim.rkube.io/` annotations (others, e.g. kubectl's
-/// last-applied-configuration, can be large).
+/// Only the `sim.rkube.io/` annotations and a Job pod's completion index
+/// (others, e.g. kubectl's last-applied-configuration, can be large).
 fn sim_annotations<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<BTreeMap<String, String>>, D::Error> {
@@ -150,7 +155,7 @@ fn sim_annotations<'de, D: Deserializer<'de>>(
         ) -> Result<Self::Value, A::Error> {
             let mut out = BTreeMap::new();
             while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                if key.starts_with("sim.rkube.io/") {
+                if key.starts_with("sim.rkube.io/") || key == COMPLETION_INDEX {
                     out.insert(key.into_owned(), map.next_value::<String>()?);
                 } else {
                     map.next_value::<serde::de::IgnoredAny>()?;
@@ -351,7 +356,13 @@ impl PodInfo {
         let meta = &pod.metadata;
         let spec = pod.spec.as_ref();
         let annotations = meta.annotations.as_ref();
-        let annotation = |key: &str| annotations.and_then(|a| a.get(key)).map(|v| v.trim());
+        let index = annotations.and_then(|a| a.get(COMPLETION_INDEX));
+        // `<key>.<completion index>`, then `<key>`.
+        let annotation = |key: &str| {
+            let own = index.and_then(|i| annotations?.get(&format!("{key}.{i}")));
+            own.or_else(|| annotations.and_then(|a| a.get(key)))
+                .map(|v| v.trim())
+        };
         let duration = |key: &str| {
             annotation(key).and_then(|v| match parse_go_duration(v) {
                 Ok(d) => Some(d),
@@ -1209,6 +1220,31 @@ mod tests {
         assert_eq!(
             got,
             [s(0), s(10), s(20), s(40), s(80), s(160), s(300), s(300)]
+        );
+    }
+
+    #[test]
+    fn an_indexed_pod_reads_its_own_keys_first() {
+        let pod = |index: &str| -> SimPod {
+            serde_json::from_value(json!({
+                "metadata": {"name": "p", "annotations": {
+                    COMPLETION_INDEX: index,
+                    EXIT_CODE: "0", "sim.rkube.io/exit-code.2": "7",
+                    RUN_FOR: "1s", "sim.rkube.io/run-for.2": "1h",
+                }},
+                "spec": {"containers": [{"name": "c"}]},
+            }))
+            .unwrap()
+        };
+        let two = PodInfo::new(&pod("2"), 0);
+        assert_eq!(
+            (two.exit_code, two.run_for),
+            (7, Some(Duration::from_secs(3600)))
+        );
+        let one = PodInfo::new(&pod("1"), 0);
+        assert_eq!(
+            (one.exit_code, one.run_for),
+            (0, Some(Duration::from_secs(1)))
         );
     }
 

@@ -1292,11 +1292,11 @@ pub async fn delete_object(
                 obj["status"]["phase"] = Value::from("Terminating");
             }
             changed = true;
-        } else if let (Some(g), Some(old)) = (
-            grace,
-            obj["metadata"]["deletionGracePeriodSeconds"].as_i64(),
-        ) {
-            // A shorter grace period brings the deletion forward.
+        } else if let Some(old) = obj["metadata"]["deletionGracePeriodSeconds"].as_i64() {
+            // A shorter grace period brings the deletion forward; an
+            // immediate deletion (no grace: a finished pod, or 0) of an
+            // object its finalizers hold makes it go when they are done.
+            let g = grace.unwrap_or(0);
             if g < old {
                 let at = now + k8s_openapi::jiff::SignedDuration::from_secs(g);
                 obj["metadata"]["deletionTimestamp"] =

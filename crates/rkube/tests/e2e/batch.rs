@@ -104,6 +104,10 @@ fn a_job_completes_with_bounded_parallelism() {
     ])
     .ok();
     assert_eq!(done["status"]["succeeded"], 5);
+    assert_eq!(
+        done["status"]["uncountedTerminatedPods"],
+        serde_json::json!({})
+    );
     assert_eq!(done["status"]["active"], 0);
     assert_eq!(done["status"]["ready"], 0);
     assert!(done["status"]["startTime"].is_string());
@@ -119,6 +123,8 @@ fn a_job_completes_with_bounded_parallelism() {
     let uid = done["metadata"]["uid"].as_str().unwrap();
     for p in &pods {
         assert_eq!(p["status"]["phase"], "Succeeded");
+        // Counted: the tracking finalizer is gone.
+        assert!(p["metadata"]["finalizers"].is_null(), "{p:#}");
         let labels = &p["metadata"]["labels"];
         assert_eq!(labels["batch.kubernetes.io/controller-uid"], uid);
         assert_eq!(labels["controller-uid"], uid);
@@ -144,6 +150,58 @@ fn a_job_completes_with_bounded_parallelism() {
     // kubectl's table.
     let out = s.kubectl(&["get", "job", "work"]).ok();
     assert!(out.contains("Complete") && out.contains("5/5"), "{out}");
+}
+
+/// Pods carry the tracking finalizer until counted: a running pod a user
+/// deletes is still counted as failed (and replaced), and deleting the Job
+/// releases the pods it leaves.
+#[test]
+fn a_deleted_pod_is_counted_before_it_goes() {
+    let s = server(Backend::Sqlite);
+    let _sim = Sim::start(&s, 1, &[]);
+    create(
+        &s,
+        &job(
+            "long",
+            "  backoffLimit: 3
+",
+            "sim.rkube.io/run-for: 1h",
+        ),
+    );
+    let first = eventually(&s, "a running pod", 30, || {
+        job_pods(&s, "long")
+            .into_iter()
+            .find(|p| p["status"]["phase"] == "Running")
+    });
+    assert_eq!(
+        first["metadata"]["finalizers"],
+        serde_json::json!(["batch.kubernetes.io/job-tracking"]),
+        "{first:#}"
+    );
+    let name = first["metadata"]["name"].as_str().unwrap().to_owned();
+    s.kubectl(&["delete", "pod", &name, "--wait=false"]).ok();
+    let j = eventually(&s, "the deleted pod to be counted", 60, || {
+        let j = get_json(&s, &["job", "long"]);
+        (j["status"]["failed"] == 1).then_some(j)
+    });
+    assert_eq!(
+        j["status"]["uncountedTerminatedPods"],
+        serde_json::json!({}),
+        "{j:#}"
+    );
+    eventually(&s, "the pod to go and a replacement to run", 60, || {
+        let pods = job_pods(&s, "long");
+        let gone = pods.iter().all(|p| p["metadata"]["name"] != name.as_str());
+        let replaced = pods
+            .iter()
+            .any(|p| p["status"]["phase"] == "Running" && p["metadata"]["name"] != name.as_str());
+        (gone && replaced).then_some(())
+    });
+    // The Job goes; so do its pods, finalizers released.
+    s.kubectl(&["delete", "job", "long", "--timeout=60s"]).ok();
+    eventually(&s, "the Job's pods to be deleted", 60, || {
+        job_pods(&s, "long").is_empty().then_some(())
+    });
 }
 
 #[test]
@@ -224,6 +282,87 @@ fn a_pod_failure_policy_fails_the_job_at_once() {
             pod["metadata"]["name"].as_str().unwrap()
         )
     );
+}
+
+/// `backoffLimitPerIndex`: index 1 fails every time; it is retried once
+/// (its replacement carries the index's failure count), then marked
+/// failed while the other indexes complete; the Job fails with
+/// `FailedIndexes`.
+#[test]
+fn each_index_has_its_own_retries() {
+    let s = server(Backend::Sqlite);
+    let _sim = Sim::start(&s, 2, &[]);
+    create(
+        &s,
+        &job(
+            "per-index",
+            "  completions: 3\n  parallelism: 3\n  completionMode: Indexed\n  backoffLimitPerIndex: 1\n",
+            "sim.rkube.io/run-for: 1s, sim.rkube.io/exit-code.1: \"1\"",
+        ),
+    );
+    let failed = eventually(&s, "the Job to fail", 90, || {
+        let j = get_json(&s, &["job", "per-index"]);
+        (condition(&j, "Failed")["status"] == "True").then_some(j)
+    });
+    let c = condition(&failed, "Failed");
+    assert_eq!(c["reason"], "FailedIndexes", "{failed:#}");
+    assert_eq!(c["message"], "Job has failed indexes");
+    assert_eq!(failed["status"]["failedIndexes"], "1", "{failed:#}");
+    assert_eq!(failed["status"]["completedIndexes"], "0,2");
+    assert_eq!(failed["status"]["succeeded"], 2);
+    assert_eq!(failed["status"]["failed"], 2);
+    assert_eq!(failed["spec"]["backoffLimit"], i32::MAX, "defaulted");
+    // Index 1 ran twice; the retry knew it was one.
+    let mut counts: Vec<String> = job_pods(&s, "per-index")
+        .iter()
+        .filter(|p| p["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"] == "1")
+        .map(|p| {
+            p["metadata"]["annotations"]["batch.kubernetes.io/job-index-failure-count"]
+                .as_str()
+                .unwrap_or("-")
+                .to_owned()
+        })
+        .collect();
+    counts.sort();
+    assert_eq!(counts, ["0", "1"]);
+}
+
+/// A `successPolicy` finishes the Job once its chosen indexes succeed:
+/// the lingering pods are deleted and the Job completes with reason
+/// `SuccessPolicy`.
+#[test]
+fn a_success_policy_completes_the_job_early() {
+    let s = server(Backend::Sqlite);
+    let _sim = Sim::start(&s, 2, &[]);
+    create(
+        &s,
+        &job(
+            "leader",
+            "  completions: 3\n  parallelism: 3\n  completionMode: Indexed\n  successPolicy:\n    rules:\n    - succeededIndexes: \"0\"\n",
+            "sim.rkube.io/run-for: 1h, sim.rkube.io/run-for.0: 1s",
+        ),
+    );
+    let done = eventually(&s, "the Job to complete", 60, || {
+        let j = get_json(&s, &["job", "leader"]);
+        (condition(&j, "Complete")["status"] == "True").then_some(j)
+    });
+    for type_ in ["SuccessCriteriaMet", "Complete"] {
+        let c = condition(&done, type_);
+        assert_eq!(c["reason"], "SuccessPolicy", "{type_}: {done:#}");
+        assert_eq!(c["message"], "Matched rules at index 0");
+    }
+    assert_eq!(done["status"]["completedIndexes"], "0");
+    assert_eq!(done["status"]["active"], 0);
+    // The other indexes' pods were stopped.
+    for p in job_pods(&s, "leader") {
+        let index = &p["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"];
+        if index != "0" {
+            assert!(
+                !p["metadata"]["deletionTimestamp"].is_null() || p["status"]["phase"] == "Failed",
+                "{p:#}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -4,7 +4,8 @@
 //! failed pods after an exponential backoff (10 s doubling up to 6 min)
 //! until `backoffLimit`, `activeDeadlineSeconds` or a `podFailurePolicy`
 //! `FailJob` rule fails the Job; Indexed Jobs give each pod its
-//! completion index; `suspend` deletes the active pods; a finished Job
+//! completion index, and may finish early by a `successPolicy` or retry
+//! each index on its own (`backoffLimitPerIndex`, see [`indexed`]); `suspend` deletes the active pods; a finished Job
 //! with `ttlSecondsAfterFinished` is deleted that long after it finished.
 //!
 //! As upstream (1.32), a finishing Job first gets the interim condition
@@ -12,11 +13,16 @@
 //! and the terminal one (`Complete`, `Failed`) follows once no pod is
 //! active or terminating.
 //!
-//! Counting is finalizer-less: pods carry no `batch.kubernetes.io/
-//! job-tracking` finalizer, `succeeded` / `failed` are the terminal pods
-//! seen, never less than what the status already counted (so pods
-//! removed later do not uncount), and Indexed Jobs keep
-//! `completedIndexes`. `uncountedTerminatedPods` stays empty.
+//! Counting uses upstream's tracking finalizer ([`TRACKING_FINALIZER`]):
+//! every pod is created with it, so it cannot vanish uncounted (pod GC,
+//! a user's `kubectl delete`). A pod that finished is first recorded by
+//! uid in `status.uncountedTerminatedPods`, then loses its finalizer, then
+//! moves from there into `succeeded` / `failed` ([`Jobs::track`]); a crash
+//! between the steps is finished by the next sync. Pods the policy
+//! ignores lose the finalizer uncounted; so do the pods of a Job that is
+//! gone (orphans) or finished. Indexed Jobs also keep `completedIndexes`.
+
+pub mod indexed;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -30,16 +36,20 @@ use k8s_openapi::api::batch::v1::{
 };
 use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, ObjectFieldSelector, Pod, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::api::{DeleteParams, PostParams, Preconditions, PropagationPolicy};
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams, Preconditions, PropagationPolicy};
 use kube::{Api, ResourceExt};
 
 use crate::events::EventType;
 use crate::informer::{Change, key_of};
 use crate::pods::{self, controller_ref};
 use crate::replicaset::BURST;
-use crate::writes::{Owner, api_error, create_pods, is_not_found};
+use crate::writes::{Owner, api_error, create_pods, finalizer_patch, is_not_found};
 use crate::{Cluster, Controller, Expectations, Options, Recorder, Requeue, WorkQueue};
 
+/// The finalizer that keeps a Job's pod until the Job has counted it.
+pub const TRACKING_FINALIZER: &str = "batch.kubernetes.io/job-tracking";
+/// Work-queue keys of orphaned pods still carrying [`TRACKING_FINALIZER`].
+const ORPHAN_PREFIX: &str = "orphan-pod:";
 /// The completion index of an Indexed Job's pod (annotation and label).
 pub const COMPLETION_INDEX: &str = "batch.kubernetes.io/job-completion-index";
 /// The environment variable with the completion index.
@@ -56,6 +66,7 @@ pub fn controller(cluster: &Arc<Cluster>, options: &Options) -> Controller {
         cluster: cluster.clone(),
         expectations: Expectations::default(),
         recorder: Recorder::new(cluster.client.clone(), "job-controller"),
+        released: Default::default(),
     });
     cluster.jobs.enqueue(&queue, |o| Some(key_of(o)));
     {
@@ -76,6 +87,10 @@ struct Jobs {
     cluster: Arc<Cluster>,
     expectations: Expectations,
     recorder: Recorder,
+    /// Pods whose tracking finalizer was removed (so they are counted)
+    /// while the cache may still show it: skipped until it catches up
+    /// (upstream's `expectedRmFinalizers`), lest they count twice.
+    released: parking_lot::Mutex<std::collections::HashSet<String>>,
 }
 
 fn phase(pod: &Pod) -> &str {
@@ -387,43 +402,247 @@ fn indexed_template(job: &Job, index: Option<i32>) -> (PodTemplateSpec, String) 
 
 /// What a sync computed about a Job's pods.
 struct Counts<'a> {
+    /// All of them.
+    all: Vec<&'a Pod>,
     active: Vec<&'a Pod>,
     terminating: i32,
     succeeded: i32,
     failed: i32,
     ready: i32,
     succeeded_indexes: Option<BTreeSet<i32>>,
+    /// Indexes out of retries (`backoffLimitPerIndex`).
+    failed_indexes: BTreeSet<i32>,
 }
 
 impl Jobs {
     fn pod_changed(&self, queue: &WorkQueue, change: Change<'_, Pod>) {
+        match &change {
+            Change::Applied { new, .. } if !has_tracking_finalizer(new) => {
+                self.released.lock().remove(&new.uid().unwrap_or_default());
+            }
+            Change::Deleted(old) => {
+                self.released.lock().remove(&old.uid().unwrap_or_default());
+            }
+            _ => {}
+        }
+        if let Change::Applied { new, .. } = &change
+            && has_tracking_finalizer(new)
+            && let Some(owner) = controller_ref(&new.metadata).filter(|o| o.kind == "Job")
+        {
+            let ns = new.namespace().unwrap_or_default();
+            let alive = self
+                .cluster
+                .jobs
+                .get(&ns, &owner.name)
+                .is_some_and(|j| j.uid().as_deref() == Some(owner.uid.as_str()));
+            if !alive {
+                queue.add(format!("{ORPHAN_PREFIX}{ns}/{}", new.name_any()));
+                return;
+            }
+        }
         pods::route_pod_change::<Job>(change, queue, Some(&self.expectations));
     }
 
+    /// An orphaned pod (its Job gone) keeps no tracking finalizer.
+    async fn release_orphan(&self, key: &str) -> Result<Requeue> {
+        let Some(pod) = self.cluster.pods.get_key(key) else {
+            return Ok(None);
+        };
+        let ns = pod.namespace().unwrap_or_default();
+        let alive = controller_ref(&pod.metadata).is_some_and(|o| {
+            self.cluster
+                .jobs
+                .get(&ns, &o.name)
+                .is_some_and(|j| j.uid().as_deref() == Some(o.uid.as_str()))
+        });
+        if alive {
+            return Ok(None);
+        }
+        let api: Api<Pod> = Api::namespaced(self.cluster.client.clone(), &ns);
+        remove_tracking_finalizer(&api, &pod).await?;
+        Ok(None)
+    }
+
     async fn sync(&self, key: &str) -> Result<Requeue> {
+        if let Some(pod) = key.strip_prefix(ORPHAN_PREFIX) {
+            return self.release_orphan(pod).await;
+        }
         let Some(job) = self.cluster.jobs.get_key(key) else {
             self.expectations.forget(key);
             return Ok(None);
         };
-        if is_finished(&job) {
-            self.expectations.forget(key);
-            return self.expire(&job).await;
-        }
         let ns = job.namespace().unwrap_or_default();
         let uid = job.uid().unwrap_or_default();
         let owned: Vec<Arc<Pod>> = self.cluster.pods.controlled_by(&ns, &uid);
+        if is_finished(&job) {
+            self.expectations.forget(key);
+            // Counted already: nothing to keep the pods for.
+            let api: Api<Pod> = Api::namespaced(self.cluster.client.clone(), &ns);
+            for pod in owned.iter().filter(|p| has_tracking_finalizer(p)) {
+                remove_tracking_finalizer(&api, pod).await?;
+            }
+            return self.expire(&job).await;
+        }
         let pods: Vec<&Pod> = owned.iter().map(|p| &**p).collect();
         self.sync_job(key, &job, &pods).await
     }
 
-    fn count<'a>(&self, job: &Job, pods: &[&'a Pod]) -> Counts<'a> {
+    /// Count what finished since the last sync (upstream's
+    /// `trackJobStatusAndRemoveFinalizers`): finished pods still carrying
+    /// the tracking finalizer are recorded — uids in
+    /// `uncountedTerminatedPods`, indexes in `completedIndexes` — in a first
+    /// status write, then lose the finalizer, then move into
+    /// `succeeded` / `failed`. Returns the Job as last written and the
+    /// status to build on (its counts moved; written by the caller).
+    async fn track(&self, job: &Job, pods: &[&Pod]) -> Result<(Job, JobStatus)> {
         let spec = job.spec.clone().unwrap_or_default();
-        let old = job.status.clone().unwrap_or_default();
+        let mut status = job.status.clone().unwrap_or_default();
         let rules = spec
             .pod_failure_policy
             .as_ref()
             .map(|p| p.rules.clone())
             .unwrap_or_default();
+        let indexed = spec.completion_mode.as_deref() == Some("Indexed");
+        let completions = spec.completions.unwrap_or(0);
+        let mut uncounted = status.uncounted_terminated_pods.clone().unwrap_or_default();
+        let mut succeeded_uids = uncounted.succeeded.take().unwrap_or_default();
+        let mut failed_uids = uncounted.failed.take().unwrap_or_default();
+        let mut indexes = parse_indexes(status.completed_indexes.as_deref().unwrap_or(""));
+        let per_index = indexed && spec.backoff_limit_per_index.is_some();
+        let mut release: Vec<&Pod> = Vec::new();
+        let mut recorded = false;
+        let tracked: Vec<&Pod> = {
+            let released = self.released.lock();
+            pods.iter()
+                .copied()
+                .filter(|p| has_tracking_finalizer(p))
+                .filter(|p| !released.contains(&p.uid().unwrap_or_default()))
+                .collect()
+        };
+        let failed_set = per_index.then(|| indexed::failed_indexes(job, &tracked));
+        // With retries per index, a failed pod stays (finalizer and all)
+        // until its replacement exists, which reads the index's failure
+        // count from it (upstream's delayed deletion).
+        let awaiting_replacement = |pod: &Pod| {
+            let Some(i) = completion_index(pod).filter(|_| per_index && phase(pod) == "Failed")
+            else {
+                return false;
+            };
+            !indexes.contains(&i)
+                && !failed_set.as_ref().is_some_and(|f| f.contains(&i))
+                && !pods
+                    .iter()
+                    .any(|p| pods::is_active(p) && completion_index(p) == Some(i))
+        };
+        let tracked: Vec<&Pod> = tracked
+            .into_iter()
+            .filter(|p| !awaiting_replacement(p))
+            .collect();
+        if let Some(set) = &failed_set {
+            let text = format_indexes(set);
+            if status.failed_indexes.as_deref().unwrap_or("") != text {
+                status.failed_indexes = Some(text);
+                recorded = true;
+            }
+        }
+        for pod in tracked {
+            let uid = pod.uid().unwrap_or_default();
+            if succeeded_uids.contains(&uid) || failed_uids.contains(&uid) {
+                release.push(pod);
+                continue;
+            }
+            match phase(pod) {
+                "Succeeded" => {
+                    if indexed {
+                        if let Some(i) = completion_index(pod).filter(|i| *i < completions) {
+                            recorded |= indexes.insert(i);
+                        }
+                    } else {
+                        succeeded_uids.push(uid);
+                        recorded = true;
+                    }
+                    release.push(pod);
+                }
+                "Failed" => {
+                    let ignored =
+                        match_pod_failure_policy(&rules, pod).is_some_and(|m| m.action == "Ignore");
+                    if !ignored {
+                        failed_uids.push(uid);
+                        recorded = true;
+                    }
+                    release.push(pod);
+                }
+                _ => {}
+            }
+        }
+        let mut job = job.clone();
+        if recorded {
+            if indexed {
+                status.completed_indexes = Some(format_indexes(&indexes));
+                status.succeeded = Some(indexes.len() as i32);
+            }
+            status.uncounted_terminated_pods = Some(UncountedTerminatedPods {
+                succeeded: Some(succeeded_uids.clone()),
+                failed: Some(failed_uids.clone()),
+            });
+            job.status = Some(status.clone());
+            job = self.write_status(&job).await?;
+        }
+        // Release, then count what no longer carries the finalizer.
+        let api: Api<Pod> = Api::namespaced(
+            self.cluster.client.clone(),
+            &job.namespace().unwrap_or_default(),
+        );
+        let mut held: BTreeSet<String> = BTreeSet::new();
+        let mut first_error = None;
+        for pod in release {
+            let uid = pod.uid().unwrap_or_default();
+            match remove_tracking_finalizer(&api, pod).await {
+                Ok(()) => {
+                    self.released.lock().insert(uid);
+                }
+                Err(e) => {
+                    held.insert(uid);
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        let moved_s = succeeded_uids.iter().filter(|u| !held.contains(*u)).count() as i32;
+        let moved_f = failed_uids.iter().filter(|u| !held.contains(*u)).count() as i32;
+        succeeded_uids.retain(|u| held.contains(u));
+        failed_uids.retain(|u| held.contains(u));
+        if !indexed {
+            status.succeeded = Some(status.succeeded.unwrap_or(0) + moved_s);
+        }
+        status.failed = Some(status.failed.unwrap_or(0) + moved_f);
+        status.uncounted_terminated_pods = Some(UncountedTerminatedPods {
+            succeeded: (!succeeded_uids.is_empty()).then_some(succeeded_uids),
+            failed: (!failed_uids.is_empty()).then_some(failed_uids),
+        });
+        if let Some(e) = first_error {
+            // Counted what could be; the rest waits for the next sync.
+            job.status = Some(status);
+            self.write_status(&job).await?;
+            return Err(e);
+        }
+        Ok((job, status))
+    }
+
+    /// Replace the Job's status; the Job as stored.
+    async fn write_status(&self, job: &Job) -> Result<Job> {
+        let api: Api<Job> = Api::namespaced(
+            self.cluster.client.clone(),
+            &job.namespace().unwrap_or_default(),
+        );
+        api.replace_status(&job.name_any(), &PostParams::default(), job)
+            .await
+            .with_context(|| format!("updating the status of Job {}", job.name_any()))
+    }
+
+    /// The pods' counts, the status (after [`Jobs::track`]) holding what
+    /// finished.
+    fn count<'a>(&self, job: &Job, status: &JobStatus, pods: &[&'a Pod]) -> Counts<'a> {
+        let spec = job.spec.clone().unwrap_or_default();
         let indexed = spec.completion_mode.as_deref() == Some("Indexed");
         let completions = spec.completions.unwrap_or(0);
         let active: Vec<&Pod> = pods
@@ -435,49 +654,49 @@ impl Jobs {
             .iter()
             .filter(|p| p.metadata.deletion_timestamp.is_some() && !pods::is_terminal(p))
             .count() as i32;
-        let succeeded_pods: Vec<&Pod> = pods
-            .iter()
-            .copied()
-            .filter(|p| phase(p) == "Succeeded")
-            .collect();
-        let failed = pods
-            .iter()
-            .filter(|p| phase(p) == "Failed")
-            .filter(|p| match_pod_failure_policy(&rules, p).is_none_or(|m| m.action != "Ignore"))
-            .count() as i32;
         let ready = active.iter().filter(|p| pods::is_ready(p)).count() as i32;
+        let uncounted = status.uncounted_terminated_pods.clone().unwrap_or_default();
+        let pending = |v: Option<Vec<String>>| v.map_or(0, |v| v.len() as i32);
         let (succeeded, succeeded_indexes) = if indexed {
-            let mut set = parse_indexes(old.completed_indexes.as_deref().unwrap_or(""));
+            let mut set = parse_indexes(status.completed_indexes.as_deref().unwrap_or(""));
             set.extend(
-                succeeded_pods
-                    .iter()
+                pods.iter()
+                    .filter(|p| phase(p) == "Succeeded")
                     .filter_map(|p| completion_index(p))
                     .filter(|i| *i < completions),
             );
             (set.len() as i32, Some(set))
         } else {
             (
-                (succeeded_pods.len() as i32).max(old.succeeded.unwrap_or(0)),
+                status.succeeded.unwrap_or(0) + pending(uncounted.succeeded),
                 None,
             )
         };
         Counts {
+            all: pods.to_vec(),
             active,
             terminating,
             succeeded,
-            failed: failed.max(old.failed.unwrap_or(0)),
+            failed: status.failed.unwrap_or(0) + pending(uncounted.failed),
             ready,
             succeeded_indexes,
+            failed_indexes: parse_indexes(status.failed_indexes.as_deref().unwrap_or("")),
         }
     }
 
     async fn sync_job(&self, key: &str, job: &Job, pods: &[&Pod]) -> Result<Requeue> {
         let now = Timestamp::now();
         let spec = job.spec.clone().unwrap_or_default();
+        let (job, tracked) = match self.track(job, pods).await {
+            Ok(t) => t,
+            Err(e) if e.downcast_ref::<kube::Error>().is_some_and(is_not_found) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let job = &job;
         let old = job.status.clone().unwrap_or_default();
-        let mut status = old.clone();
+        let mut status = tracked.clone();
         let suspended = spec.suspend == Some(true);
-        let counts = self.count(job, pods);
+        let counts = self.count(job, &tracked, pods);
         let mut conditions = status.conditions.clone().unwrap_or_default();
         let mut requeue: Requeue = None;
         if status.start_time.is_none() && !suspended {
@@ -512,6 +731,43 @@ impl Jobs {
                 } else {
                     requeue = Some(left);
                 }
+            }
+        }
+
+        if finishing.is_none() && spec.completion_mode.as_deref() == Some("Indexed") {
+            let completions = spec.completions.unwrap_or(0);
+            let succeeded = counts.succeeded_indexes.clone().unwrap_or_default();
+            if spec.backoff_limit_per_index.is_some() {
+                let failed = counts.failed_indexes.len();
+                if spec
+                    .max_failed_indexes
+                    .is_some_and(|m| failed > m.max(0) as usize)
+                {
+                    finishing = Some((
+                        "FailureTarget".into(),
+                        "MaxFailedIndexesExceeded".into(),
+                        "Job has exceeded the specified maximal number of failed indexes".into(),
+                    ));
+                } else if failed > 0 && failed + succeeded.len() >= completions.max(0) as usize {
+                    finishing = Some((
+                        "FailureTarget".into(),
+                        "FailedIndexes".into(),
+                        "Job has failed indexes".into(),
+                    ));
+                }
+            }
+            if finishing.is_none()
+                && let Some(rule) = indexed::matched_success_rule(
+                    spec.success_policy.as_ref(),
+                    completions,
+                    &succeeded,
+                )
+            {
+                finishing = Some((
+                    "SuccessCriteriaMet".into(),
+                    "SuccessPolicy".into(),
+                    format!("Matched rules at index {rule}"),
+                ));
             }
         }
 
@@ -604,10 +860,10 @@ impl Jobs {
         status.active = Some(active);
         status.ready = Some(ready);
         status.terminating = Some(terminating);
-        status.succeeded = Some(counts.succeeded);
-        status.failed = Some(counts.failed);
-        status.completed_indexes = counts.succeeded_indexes.as_ref().map(format_indexes);
-        status.uncounted_terminated_pods = Some(UncountedTerminatedPods::default());
+        if let Some(set) = &counts.succeeded_indexes {
+            status.succeeded = Some(set.len() as i32);
+            status.completed_indexes = Some(format_indexes(set));
+        }
         status.conditions = (!conditions.is_empty()).then_some(conditions);
         if status != old {
             let api: Api<Job> = Api::namespaced(
@@ -674,12 +930,14 @@ impl Jobs {
             };
         }
         let parallelism = spec.parallelism.unwrap_or(1).max(0);
+        let indexed = spec.completion_mode.as_deref() == Some("Indexed");
+        let per_index = indexed && spec.backoff_limit_per_index.is_some();
+        let failed_indexes = counts.failed_indexes.len() as i32;
         let want = match spec.completions {
             None if counts.succeeded > 0 => active,
             None => parallelism,
-            Some(c) => (c - counts.succeeded).clamp(0, parallelism),
+            Some(c) => (c - counts.succeeded - failed_indexes).clamp(0, parallelism),
         };
-        let indexed = spec.completion_mode.as_deref() == Some("Indexed");
         let mut remove = removable_indexed(counts, indexed, spec.completions.unwrap_or(0));
         let keep: Vec<&Pod> = counts
             .active
@@ -710,28 +968,50 @@ impl Jobs {
         if diff <= 0 {
             return Ok((active, 0, 0, None));
         }
-        let failed_times: Vec<Timestamp> = job_pods_with_phase(&self.cluster, job, "Failed")
-            .iter()
-            .map(|p| finished_at(p))
-            .collect();
-        let last_success = job_pods_with_phase(&self.cluster, job, "Succeeded")
-            .iter()
-            .map(|p| finished_at(p))
-            .max();
-        let wait = backoff_remaining(&failed_times, last_success, now);
-        if !wait.is_zero() {
-            return Ok((active, 0, 0, Some(wait)));
+        if !per_index {
+            let failed_times: Vec<Timestamp> = job_pods_with_phase(&self.cluster, job, "Failed")
+                .iter()
+                .map(|p| finished_at(p))
+                .collect();
+            let last_success = job_pods_with_phase(&self.cluster, job, "Succeeded")
+                .iter()
+                .map(|p| finished_at(p))
+                .max();
+            let wait = backoff_remaining(&failed_times, last_success, now);
+            if !wait.is_zero() {
+                return Ok((active, 0, 0, Some(wait)));
+            }
         }
         let mut n = (diff as usize).min(BURST);
+        // With retries per index, each index backs off on its own.
+        let mut index_wait: Requeue = None;
         let indexes: Vec<Option<i32>> = if indexed {
-            let list = pending_indexes(counts, spec.completions.unwrap_or(0), n);
+            let completions = spec.completions.unwrap_or(0);
+            let mut list =
+                pending_indexes(counts, completions, if per_index { usize::MAX } else { n });
+            if per_index {
+                list.retain(|i| {
+                    let failed: Vec<Timestamp> = counts
+                        .all
+                        .iter()
+                        .filter(|p| phase(p) == "Failed" && completion_index(p) == Some(*i))
+                        .map(|p| finished_at(p))
+                        .collect();
+                    let wait = backoff_remaining(&failed, None, now);
+                    if !wait.is_zero() {
+                        index_wait = min_requeue(index_wait, Some(wait));
+                    }
+                    wait.is_zero()
+                });
+                list.truncate(n);
+            }
             n = list.len();
             list.into_iter().map(Some).collect()
         } else {
             vec![None; n]
         };
         if n == 0 {
-            return Ok((active, 0, 0, None));
+            return Ok((active, 0, 0, index_wait));
         }
         self.expectations.expect(key, n as i64, []);
         let api: Api<Pod> = Api::namespaced(
@@ -741,9 +1021,31 @@ impl Jobs {
         let owner = pods::owner_ref(job);
         let ns = job.namespace().unwrap_or_default();
         let make = |i: usize| {
-            let (template, generate_name) =
-                indexed_template(job, indexes.get(i).copied().flatten());
-            pods::pod_from_template(&template, &ns, generate_name, Some(owner.clone()))
+            let index = indexes.get(i).copied().flatten();
+            let (mut template, generate_name) = indexed_template(job, index);
+            if per_index && let Some(index) = index {
+                let replaced = indexed::last_failed(&counts.all, index);
+                let (failures, ignored) = indexed::replacement_counts(job, replaced);
+                let annotations = template
+                    .metadata
+                    .get_or_insert_with(Default::default)
+                    .annotations
+                    .get_or_insert_with(Default::default);
+                annotations.insert(indexed::INDEX_FAILURE_COUNT.into(), failures.to_string());
+                if ignored > 0 {
+                    annotations.insert(
+                        indexed::INDEX_IGNORED_FAILURE_COUNT.into(),
+                        ignored.to_string(),
+                    );
+                }
+            }
+            let mut pod =
+                pods::pod_from_template(&template, &ns, generate_name, Some(owner.clone()));
+            pod.metadata
+                .finalizers
+                .get_or_insert_with(Vec::new)
+                .push(TRACKING_FINALIZER.to_owned());
+            pod
         };
         let owner = Owner {
             object: job,
@@ -871,6 +1173,35 @@ fn message(c: &JobCondition) -> String {
     c.message.clone().unwrap_or_default()
 }
 
+/// Whether the pod still waits to be counted.
+fn has_tracking_finalizer(pod: &Pod) -> bool {
+    pod.metadata
+        .finalizers
+        .as_ref()
+        .is_some_and(|f| f.iter().any(|f| f == TRACKING_FINALIZER))
+}
+
+/// Remove the tracking finalizer (guarded by the pod's resourceVersion;
+/// a pod already gone is fine).
+async fn remove_tracking_finalizer(api: &Api<Pod>, pod: &Pod) -> Result<()> {
+    let Some(patch) = finalizer_patch(&pod.metadata, TRACKING_FINALIZER, false) else {
+        return Ok(());
+    };
+    match api
+        .patch(
+            &pod.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(patch),
+        )
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if is_not_found(&e) => Ok(()),
+        Err(e) => Err(e)
+            .with_context(|| format!("removing the tracking finalizer of pod {}", pod.name_any())),
+    }
+}
+
 fn min_requeue(a: Requeue, b: Requeue) -> Requeue {
     match (a, b) {
         (Some(x), Some(y)) => Some(x.min(y)),
@@ -955,7 +1286,8 @@ fn removable_indexed<'a>(counts: &Counts<'a>, indexed: bool, completions: i32) -
 
 /// The lowest `n` indexes neither succeeded nor running.
 fn pending_indexes(counts: &Counts<'_>, completions: i32, n: usize) -> Vec<i32> {
-    let done = counts.succeeded_indexes.clone().unwrap_or_default();
+    let mut done = counts.succeeded_indexes.clone().unwrap_or_default();
+    done.extend(counts.failed_indexes.iter().copied());
     let running: BTreeSet<i32> = counts
         .active
         .iter()
