@@ -648,6 +648,7 @@ mod tests {
                 "NodePorts",
                 "NodeResourcesFit",
                 "VolumeRestrictions",
+                "VolumeBinding",
                 "PodTopologySpread",
                 "InterPodAffinity"
             ]
@@ -659,6 +660,7 @@ mod tests {
                 "NodePorts",
                 "NodeResourcesFit",
                 "VolumeRestrictions",
+                "VolumeBinding",
                 "PodTopologySpread",
                 "InterPodAffinity"
             ]
@@ -680,7 +682,7 @@ mod tests {
         );
         let fw = Framework::new(p).unwrap();
         assert!(fw.preemption_enabled());
-        assert_eq!(fw.filter_plugins().len(), 9);
+        assert_eq!(fw.filter_plugins().len(), 10);
     }
 
     #[test]

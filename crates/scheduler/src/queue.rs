@@ -97,6 +97,9 @@ pub enum ClusterEvent {
     AssignedPodDelete,
     /// A namespace's labels changed (pod affinity `namespaceSelector`).
     NamespaceUpdate,
+    /// A PersistentVolumeClaim, PersistentVolume or StorageClass was added
+    /// or changed (VolumeBinding).
+    StorageChange,
 }
 
 /// What changed in a node, for [`ClusterEvent::NodeUpdate`]
@@ -168,6 +171,7 @@ impl ClusterEvent {
             NODE_PORTS,
             NODE_RESOURCES_FIT,
             VOLUME_RESTRICTIONS,
+            VOLUME_BINDING,
             POD_TOPOLOGY_SPREAD,
             INTER_POD_AFFINITY,
             NODE_LABEL,
@@ -176,8 +180,10 @@ impl ClusterEvent {
             return true;
         }
         match self {
+            ClusterEvent::StorageChange => plugin == VOLUME_BINDING,
             ClusterEvent::NodeAdd => true,
             ClusterEvent::NodeUpdate(c) => match plugin {
+                VOLUME_BINDING => c.labels,
                 NODE_UNSCHEDULABLE => c.unschedulable,
                 TAINT_TOLERATION => c.taints || c.conditions,
                 NODE_AFFINITY | NODE_LABEL => c.labels,

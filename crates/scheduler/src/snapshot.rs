@@ -555,6 +555,7 @@ pub struct Snapshot {
     services: HashMap<String, (String, Option<BTreeMap<String, String>>)>,
     controllers: HashMap<(String, String, String), ControllerSelector>,
     pdbs: HashMap<String, PdbInfo>,
+    storage: Storage,
     nominated: HashMap<String, Vec<Arc<PodInfo>>>,
     nominated_by_pod: HashMap<String, String>,
     pods_with_affinity: usize,
@@ -1219,6 +1220,120 @@ impl Snapshot {
         let mut v: Vec<_> = self.pdbs.iter().collect();
         v.sort_by(|a, b| a.0.cmp(b.0));
         v.into_iter().map(|(_, p)| p).collect()
+    }
+
+    // ---- storage (VolumeBinding) ----
+
+    /// Claims, volumes and storage classes, as VolumeBinding reads them.
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    /// Claims, volumes and storage classes, to change.
+    pub fn storage_mut(&mut self) -> &mut Storage {
+        &mut self.storage
+    }
+}
+
+/// What VolumeBinding reads of a PersistentVolumeClaim.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClaimInfo {
+    /// `spec.volumeName`: the volume it is bound to, if any.
+    pub volume: Option<String>,
+    /// `spec.storageClassName`.
+    pub class: Option<String>,
+    /// Being deleted.
+    pub deleting: bool,
+}
+
+/// Claims (by `namespace/name`), volumes' node affinity (by name) and
+/// storage classes' binding mode (by name, true: `WaitForFirstConsumer`).
+#[derive(Debug, Default)]
+pub struct Storage {
+    claims: HashMap<String, ClaimInfo>,
+    volumes: HashMap<String, Option<Vec<crate::labels::NodeSelectorTermMatcher>>>,
+    classes: HashMap<String, bool>,
+}
+
+impl Storage {
+    /// Add or replace a claim.
+    pub fn upsert_claim(&mut self, claim: &k8s_openapi::api::core::v1::PersistentVolumeClaim) {
+        let meta = &claim.metadata;
+        let key = format!(
+            "{}/{}",
+            meta.namespace.as_deref().unwrap_or("default"),
+            meta.name.as_deref().unwrap_or_default()
+        );
+        let spec = claim.spec.as_ref();
+        let info = ClaimInfo {
+            volume: spec
+                .and_then(|s| s.volume_name.clone())
+                .filter(|v| !v.is_empty()),
+            class: spec.and_then(|s| s.storage_class_name.clone()),
+            deleting: meta.deletion_timestamp.is_some(),
+        };
+        self.claims.insert(key, info);
+    }
+
+    /// Forget a claim.
+    pub fn remove_claim(&mut self, namespace: &str, name: &str) {
+        self.claims.remove(&format!("{namespace}/{name}"));
+    }
+
+    /// A claim, by namespace and name.
+    pub fn claim(&self, namespace: &str, name: &str) -> Option<&ClaimInfo> {
+        self.claims.get(&format!("{namespace}/{name}"))
+    }
+
+    /// Add or replace a volume (its required node affinity).
+    pub fn upsert_volume(&mut self, pv: &k8s_openapi::api::core::v1::PersistentVolume) {
+        let terms = pv
+            .spec
+            .as_ref()
+            .and_then(|s| s.node_affinity.as_ref())
+            .and_then(|a| a.required.as_ref())
+            .map(|r| {
+                r.node_selector_terms
+                    .iter()
+                    .map(crate::labels::NodeSelectorTermMatcher::new)
+                    .collect()
+            });
+        self.volumes
+            .insert(pv.metadata.name.clone().unwrap_or_default(), terms);
+    }
+
+    /// Forget a volume.
+    pub fn remove_volume(&mut self, name: &str) {
+        self.volumes.remove(name);
+    }
+
+    /// A volume's required node affinity terms: `None` if the volume is
+    /// unknown, `Some(None)` if it may be used on any node.
+    pub fn volume_affinity(
+        &self,
+        name: &str,
+    ) -> Option<Option<&[crate::labels::NodeSelectorTermMatcher]>> {
+        self.volumes.get(name).map(|t| t.as_deref())
+    }
+
+    /// Add or replace a storage class.
+    pub fn upsert_class(&mut self, class: &k8s_openapi::api::storage::v1::StorageClass) {
+        self.classes.insert(
+            class.metadata.name.clone().unwrap_or_default(),
+            class.volume_binding_mode.as_deref() == Some("WaitForFirstConsumer"),
+        );
+    }
+
+    /// Forget a storage class.
+    pub fn remove_class(&mut self, name: &str) {
+        self.classes.remove(name);
+    }
+
+    /// Whether claims of this class wait for their first consumer
+    /// (`volumeBindingMode: WaitForFirstConsumer`); unknown classes bind
+    /// immediately.
+    pub fn waits_for_first_consumer(&self, class: &str) -> bool {
+        self.classes.get(class).copied().unwrap_or(false)
     }
 }
 

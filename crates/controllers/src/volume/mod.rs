@@ -10,10 +10,12 @@
 //!   `pvc.spec.volumeName`, phases, the `pv.kubernetes.io/*`
 //!   annotations), assigns the default StorageClass to claims without one,
 //!   asks external provisioners for volumes, releases volumes whose claim
-//!   is gone and applies their reclaim policy. As rkube's scheduler has no
-//!   VolumeBinding plugin, the binder also plays its part for
-//!   `WaitForFirstConsumer` claims: once a pod using the claim is on a
-//!   node, it binds a static volume usable there or selects that node for
+//!   is gone and applies their reclaim policy. rkube's scheduler keeps
+//!   pods off nodes their bound volumes cannot be used on (its
+//!   VolumeBinding filter) but binds nothing itself: for
+//!   `WaitForFirstConsumer` claims the binder plays that part of
+//!   upstream's VolumeBinding — once a pod using the claim is on a node,
+//!   it binds a static volume usable there or selects that node for
 //!   provisioning (`volume.kubernetes.io/selected-node`).
 //! - [`protection`]: the in-use protection finalizers of claims and
 //!   volumes (upstream's `pvc-protection` and `pv-protection`).

@@ -393,3 +393,57 @@ spec:
         out.stderr_str()
     );
 }
+
+/// The scheduler's VolumeBinding: a pod whose claim is bound to a
+/// `local-path` volume goes back to that volume's node; with that node
+/// cordoned it waits, saying why, and runs there once it is uncordoned.
+#[test]
+fn a_pod_follows_its_local_volume() {
+    let s = server(Backend::Sqlite);
+    let _sim = Sim::start(&s, 2, &[]);
+    create(&s, &pvc("home", "1Gi", Some("local-path")));
+    let user = |name: &str| {
+        format!(
+            "apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: app:1
+  volumes:
+  - name: data
+    persistentVolumeClaim: {{claimName: home}}
+"
+        )
+    };
+    create(&s, &user("first"));
+    let node = eventually(&s, "the first pod to be scheduled", 30, || {
+        get_json(&s, &["pod", "first"])["spec"]["nodeName"]
+            .as_str()
+            .map(str::to_owned)
+    });
+    wait_phase(&s, "pvc", "home", "Bound");
+    s.kubectl(&["delete", "pod", "first"]).ok();
+    s.kubectl(&["cordon", &node]).ok();
+
+    create(&s, &user("second"));
+    let message = wait_event(&s, "second", "FailedScheduling");
+    assert!(
+        message.starts_with("0/2 nodes are available: ")
+            && message.contains("1 node(s) had volume node affinity conflict")
+            && message.contains("1 node(s) were unschedulable"),
+        "{message}"
+    );
+    assert!(get_json(&s, &["pod", "second"])["spec"]["nodeName"].is_null());
+
+    s.kubectl(&["uncordon", &node]).ok();
+    let placed = eventually(&s, "the second pod to be scheduled", 60, || {
+        get_json(&s, &["pod", "second"])["spec"]["nodeName"]
+            .as_str()
+            .map(str::to_owned)
+    });
+    assert_eq!(placed, node);
+}

@@ -10,6 +10,7 @@
 //! | [`NodeResourcesFit`](node_resources_fit) | PreFilter, Filter, PreScore, Score | requests vs allocatable; Least/MostAllocated, RequestedToCapacityRatio |
 //! | [`NodeResourcesBalancedAllocation`](balanced_allocation) | PreScore, Score | balanced cpu/memory use |
 //! | [`VolumeRestrictions`](volume_restrictions) | PreFilter, Filter | GCE PD / EBS / iSCSI / RBD disk conflicts |
+//! | [`VolumeBinding`](volume_binding) | PreFilter, Filter | claims exist and are bound (or wait for their first consumer); bound volumes' node affinity |
 //! | [`PodTopologySpread`](pod_topology_spread) | PreFilter, Filter, PreScore, Score | topology spread constraints, system default spreading |
 //! | [`InterPodAffinity`](inter_pod_affinity) | PreFilter, Filter, PreScore, Score | pod affinity and anti-affinity |
 //! | [`ImageLocality`](image_locality) | Score | images already on the node |
@@ -20,7 +21,7 @@
 //! Node conditions (Ready, memory/disk/PID pressure) reach the filters as
 //! taints, see [`crate::snapshot`].
 //!
-//! Upstream plugins with no effect here (volume binding and limits, DRA,
+//! Upstream plugins with no effect here (volume limits and zones, DRA,
 //! queue sort, scheduling gates, binder) are accepted by name in
 //! configurations and ignored ([`is_known`]).
 
@@ -42,6 +43,7 @@ pub mod node_unschedulable;
 pub mod pod_topology_spread;
 pub mod selector_spread;
 pub mod taint_toleration;
+pub mod volume_binding;
 pub mod volume_restrictions;
 
 /// Plugin names.
@@ -62,6 +64,8 @@ pub mod names {
     pub const BALANCED_ALLOCATION: &str = "NodeResourcesBalancedAllocation";
     /// VolumeRestrictions.
     pub const VOLUME_RESTRICTIONS: &str = "VolumeRestrictions";
+    /// VolumeBinding.
+    pub const VOLUME_BINDING: &str = "VolumeBinding";
     /// PodTopologySpread.
     pub const POD_TOPOLOGY_SPREAD: &str = "PodTopologySpread";
     /// InterPodAffinity.
@@ -87,7 +91,6 @@ pub const IGNORED_PLUGINS: &[&str] = &[
     "GCEPDLimits",
     "NodeVolumeLimits",
     "AzureDiskLimits",
-    "VolumeBinding",
     "VolumeZone",
     "DynamicResources",
     "DefaultBinder",
@@ -127,6 +130,7 @@ pub fn new_plugin(name: &str, args: &PluginArgs) -> Result<Option<Arc<dyn Plugin
             args.balanced_allocation.clone(),
         )),
         VOLUME_RESTRICTIONS => Arc::new(volume_restrictions::VolumeRestrictions),
+        VOLUME_BINDING => Arc::new(volume_binding::VolumeBinding),
         POD_TOPOLOGY_SPREAD => Arc::new(pod_topology_spread::PodTopologySpread::new(
             args.pod_topology_spread.clone(),
         )?),

@@ -51,9 +51,13 @@ use anyhow::{Context, Result};
 use futures::stream::{BoxStream, SelectAll};
 use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
-use k8s_openapi::api::core::v1::{Namespace, Node, Pod, PodStatus, ReplicationController, Service};
+use k8s_openapi::api::core::v1::{
+    Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, PodStatus,
+    ReplicationController, Service,
+};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::scheduling::v1::PriorityClass;
+use k8s_openapi::api::storage::v1::StorageClass;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
@@ -149,6 +153,9 @@ enum Change {
     ReplicationController(Event<ReplicationController>),
     Pdb(Event<PodDisruptionBudget>),
     PriorityClass(Event<PriorityClass>),
+    Claim(Event<PersistentVolumeClaim>),
+    Volume(Event<PersistentVolume>),
+    StorageClass(Event<StorageClass>),
 }
 
 /// The watched kinds, as indices of [`Scheduler::trackers`].
@@ -163,9 +170,12 @@ enum Kind {
     ReplicationController,
     Pdb,
     PriorityClass,
+    Claim,
+    Volume,
+    StorageClass,
 }
 
-const KINDS: usize = 9;
+const KINDS: usize = 12;
 
 /// The keys of one kind's objects the scheduler knows, to find the objects
 /// a re-list no longer has.
@@ -306,6 +316,9 @@ impl Scheduler {
             self.watch(Change::StatefulSet),
             self.watch(Change::ReplicationController),
             self.watch(Change::Pdb),
+            self.watch(Change::Claim),
+            self.watch(Change::Volume),
+            self.watch(Change::StorageClass),
         ])
     }
 
@@ -478,7 +491,45 @@ impl Scheduler {
                 |s, pc: PriorityClass| s.priorities_changed |= s.priorities.upsert(&pc),
                 |s, k| s.priorities_changed |= s.priorities.remove(k),
             ),
+            // Storage: what VolumeBinding reads; a change may let pods it
+            // rejected fit.
+            Change::Claim(ev) => self.on_event(
+                Kind::Claim,
+                ev,
+                |s, pvc: PersistentVolumeClaim| {
+                    s.snapshot.storage_mut().upsert_claim(&pvc);
+                    s.storage_changed();
+                },
+                |s, k| {
+                    let (ns, name) = split_key(k);
+                    s.snapshot.storage_mut().remove_claim(ns, name);
+                },
+            ),
+            Change::Volume(ev) => self.on_event(
+                Kind::Volume,
+                ev,
+                |s, pv: PersistentVolume| {
+                    s.snapshot.storage_mut().upsert_volume(&pv);
+                    s.storage_changed();
+                },
+                |s, k| s.snapshot.storage_mut().remove_volume(k),
+            ),
+            Change::StorageClass(ev) => self.on_event(
+                Kind::StorageClass,
+                ev,
+                |s, sc: StorageClass| {
+                    s.snapshot.storage_mut().upsert_class(&sc);
+                    s.storage_changed();
+                },
+                |s, k| s.snapshot.storage_mut().remove_class(k),
+            ),
         }
+    }
+
+    /// Retry the pods VolumeBinding rejected.
+    fn storage_changed(&mut self) {
+        self.queue
+            .move_on_event(ClusterEvent::StorageChange, Instant::now());
     }
 
     /// Apply one watch event of a kind: `apply` for added or modified
