@@ -16,7 +16,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
 use kube::api::{Patch, PatchParams, PostParams};
@@ -52,8 +51,10 @@ pub enum EventType {
 #[derive(Clone)]
 pub struct Recorder {
     component: &'static str,
-    tx: mpsc::Sender<Event>,
+    /// The writers' queues (see [`Recorder::new`]).
+    lanes: Arc<Vec<mpsc::Sender<Event>>>,
     seen: Arc<Mutex<HashMap<String, Seen>>>,
+    similar: Arc<Mutex<HashMap<String, Similar>>>,
     budgets: Arc<Mutex<HashMap<String, Budget>>>,
 }
 
@@ -105,6 +106,58 @@ fn spam_key(e: &Event) -> String {
     .join("\u{0}")
 }
 
+/// Distinct messages an object's similar events may have before they are
+/// combined (upstream's `maxSimilarEvents`).
+pub const MAX_SIMILAR: usize = 10;
+/// The prefix of a combined event's message.
+pub const COMBINED: &str = "(combined from similar events): ";
+
+/// The messages seen lately for events that differ only by message.
+struct Similar {
+    messages: std::collections::HashSet<String>,
+    at: Instant,
+}
+
+/// Upstream's `EventAggregate`: events alike but for their message (same
+/// component, object, type and reason) are written apart until
+/// [`MAX_SIMILAR`] distinct messages were seen within the window; from
+/// then on they become one event, its message the latest prefixed with
+/// [`COMBINED`], counted as repeats of each other. Returns the key the
+/// event is correlated under.
+fn aggregate(similar: &mut HashMap<String, Similar>, event: &mut Event, now: Instant) -> String {
+    let key = [
+        spam_key(event).as_str(),
+        event.type_.as_deref().unwrap_or(""),
+        event.reason.as_deref().unwrap_or(""),
+    ]
+    .join("\u{0}");
+    if similar.len() >= REMEMBERED {
+        similar.retain(|_, s| now.duration_since(s.at) < DEDUP_WINDOW);
+        if similar.len() >= REMEMBERED {
+            similar.clear();
+        }
+    }
+    let record = similar.entry(key.clone()).or_insert_with(|| Similar {
+        messages: Default::default(),
+        at: now,
+    });
+    if now.duration_since(record.at) >= DEDUP_WINDOW {
+        record.messages.clear();
+    }
+    record.at = now;
+    let message = event.message.clone().unwrap_or_default();
+    record.messages.insert(message.clone());
+    if record.messages.len() < MAX_SIMILAR {
+        return event_key(event);
+    }
+    // Keep the set from growing past the threshold.
+    if let Some(any) = record.messages.iter().next().cloned() {
+        record.messages.remove(&any);
+    }
+    event.message = Some(format!("{COMBINED}{message}"));
+    format!("combined\u{0}{key}")
+}
+
 /// A recorded event, for its repeats.
 struct Seen {
     name: String,
@@ -131,7 +184,12 @@ async fn write(client: Client, event: Event) -> kube::Result<()> {
     let ns = event.metadata.namespace.clone().unwrap_or_default();
     let name = event.metadata.name.clone().unwrap_or_default();
     let api: Api<Event> = Api::namespaced(client, &ns);
-    let update = Patch::Merge(json!({"count": event.count, "lastTimestamp": event.last_timestamp}));
+    // The message too: a combined event shows the latest.
+    let update = Patch::Merge(json!({
+        "count": event.count,
+        "lastTimestamp": event.last_timestamp,
+        "message": event.message,
+    }));
     let pp = PatchParams::default();
     let patch = || api.patch(&name, &pp, &update);
     if event.count.unwrap_or(1) > 1 {
@@ -155,24 +213,28 @@ impl Recorder {
     /// A recorder writing through `client`; the writer task runs until every
     /// recorder is dropped.
     pub fn new(client: Client, component: &'static str) -> Recorder {
-        let (tx, rx) = mpsc::channel::<Event>(QUEUE);
-        tokio::spawn(async move {
-            tokio_stream_from(rx)
-                .for_each_concurrent(PARALLEL, |event| {
-                    let client = client.clone();
-                    async move {
+        // One lane per writer; an event's repeats take its lane, so they
+        // reach the server in order (a count never goes back).
+        let lanes = (0..PARALLEL)
+            .map(|_| {
+                let (tx, mut rx) = mpsc::channel::<Event>(QUEUE / PARALLEL);
+                let client = client.clone();
+                tokio::spawn(async move {
+                    while let Some(event) = rx.recv().await {
                         let reason = event.reason.clone();
-                        if let Err(e) = write(client, event).await {
+                        if let Err(e) = write(client.clone(), event).await {
                             debug!("recording event {reason:?}: {e}");
                         }
                     }
-                })
-                .await;
-        });
+                });
+                tx
+            })
+            .collect();
         Recorder {
             component,
-            tx,
+            lanes: Arc::new(lanes),
             seen: Default::default(),
+            similar: Default::default(),
             budgets: Default::default(),
         }
     }
@@ -236,21 +298,27 @@ impl Recorder {
             ..Default::default()
         };
         let now = Instant::now();
-        correlate(&mut self.seen.lock(), &mut event, now);
+        let key = aggregate(&mut self.similar.lock(), &mut event, now);
+        correlate(&mut self.seen.lock(), key, &mut event, now);
         if !allowed(&mut self.budgets.lock(), spam_key(&event), now) {
             debug!("event budget spent: dropping {reason}");
             return;
         }
-        if self.tx.try_send(event).is_err() {
+        let lane = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            event.metadata.name.hash(&mut h);
+            h.finish() as usize % self.lanes.len()
+        };
+        if self.lanes[lane].try_send(event).is_err() {
             debug!("event queue full: dropping {reason}");
         }
     }
 }
 
-/// Make `event` a repeat of the same one recorded within the window (its
-/// name, first timestamp and a count one higher), or remember it.
-fn correlate(seen: &mut HashMap<String, Seen>, event: &mut Event, now: Instant) {
-    let key = event_key(event);
+/// Make `event` a repeat of the one recorded under `key` within the window
+/// (its name, first timestamp and a count one higher), or remember it.
+fn correlate(seen: &mut HashMap<String, Seen>, key: String, event: &mut Event, now: Instant) {
     if seen.len() >= REMEMBERED {
         seen.retain(|_, s| now.duration_since(s.at) < DEDUP_WINDOW);
         if seen.len() >= REMEMBERED {
@@ -293,12 +361,6 @@ pub fn reference<K: Resource<DynamicType = ()>>(obj: &K) -> ObjectReference {
         resource_version: obj.resource_version(),
         field_path: None,
     }
-}
-
-fn tokio_stream_from<T: Send + 'static>(
-    mut rx: mpsc::Receiver<T>,
-) -> impl futures::Stream<Item = T> + Send {
-    futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
 #[cfg(test)]
@@ -354,14 +416,19 @@ mod tests {
         let mut seen = HashMap::new();
         let t0 = Instant::now();
         let mut a = event("p.1", "Failed", "boom");
-        correlate(&mut seen, &mut a, t0);
+        correlate(&mut seen, event_key(&a), &mut a, t0);
         assert_eq!(
             (a.metadata.name.as_deref(), a.count),
             (Some("p.1"), Some(1))
         );
         let mut b = event("p.2", "Failed", "boom");
         b.first_timestamp = Some(Time(jiff::Timestamp::now()));
-        correlate(&mut seen, &mut b, t0 + Duration::from_secs(5));
+        correlate(
+            &mut seen,
+            event_key(&b),
+            &mut b,
+            t0 + Duration::from_secs(5),
+        );
         assert_eq!(
             (b.metadata.name.as_deref(), b.count),
             (Some("p.1"), Some(2))
@@ -369,7 +436,12 @@ mod tests {
         assert_eq!(b.first_timestamp, a.first_timestamp);
         // Another message is another event.
         let mut c = event("p.3", "Failed", "other");
-        correlate(&mut seen, &mut c, t0 + Duration::from_secs(6));
+        correlate(
+            &mut seen,
+            event_key(&c),
+            &mut c,
+            t0 + Duration::from_secs(6),
+        );
         assert_eq!(
             (c.metadata.name.as_deref(), c.count),
             (Some("p.3"), Some(1))
@@ -378,6 +450,7 @@ mod tests {
         let mut d = event("p.4", "Failed", "boom");
         correlate(
             &mut seen,
+            event_key(&d),
             &mut d,
             t0 + Duration::from_secs(5) + DEDUP_WINDOW,
         );
@@ -385,5 +458,50 @@ mod tests {
             (d.metadata.name.as_deref(), d.count),
             (Some("p.4"), Some(1))
         );
+    }
+
+    #[test]
+    fn similar_events_are_combined_after_ten_messages() {
+        let (mut similar, mut seen) = (HashMap::new(), HashMap::new());
+        let t0 = Instant::now();
+        let mut record = |i: usize, at: Instant| {
+            let mut e = event(
+                &format!("rs.{i}"),
+                "SuccessfulCreate",
+                &format!("Created pod: p{i}"),
+            );
+            let key = aggregate(&mut similar, &mut e, at);
+            correlate(&mut seen, key, &mut e, at);
+            e
+        };
+        for i in 1..MAX_SIMILAR {
+            let e = record(i, t0);
+            assert_eq!(
+                e.message.as_deref(),
+                Some(format!("Created pod: p{i}").as_str())
+            );
+            assert_eq!(e.count, Some(1));
+        }
+        // The tenth distinct message starts the combined event; more count on it.
+        let first = record(10, t0);
+        assert_eq!(
+            first.message.as_deref(),
+            Some("(combined from similar events): Created pod: p10")
+        );
+        assert_eq!(first.count, Some(1));
+        let next = record(11, t0 + Duration::from_secs(1));
+        assert_eq!(
+            next.message.as_deref(),
+            Some("(combined from similar events): Created pod: p11")
+        );
+        assert_eq!(
+            (next.metadata.name, next.count),
+            (first.metadata.name, Some(2))
+        );
+        // Another reason is not similar.
+        let mut other = event("rs.x", "SuccessfulDelete", "Deleted pod: p1");
+        let key = aggregate(&mut similar, &mut other, t0);
+        assert_eq!(key, event_key(&other));
+        assert_eq!(other.message.as_deref(), Some("Deleted pod: p1"));
     }
 }

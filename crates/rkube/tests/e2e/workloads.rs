@@ -505,3 +505,42 @@ fn standalone_controller_manager_and_scheduler_run_a_deployment() {
         assert_eq!(scheduled["reportingComponent"], "default-scheduler");
     }
 }
+
+/// Events alike but for their message are combined, as upstream's event
+/// aggregator does: after nine `Created pod` events about a ReplicaSet,
+/// the rest count on one "(combined from similar events)" event.
+#[test]
+fn similar_events_are_combined() {
+    let s = server(Backend::Sqlite);
+    create(&s, &RS.replace("replicas: 3", "replicas: 12"));
+    let plain = eventually(&s, "the combined event to count 3", 30, || {
+        let list = get_json(
+            &s,
+            &[
+                "events",
+                "--field-selector",
+                "involvedObject.name=web,reason=SuccessfulCreate",
+            ],
+        );
+        let items = list["items"].as_array()?.clone();
+        let (combined, plain): (Vec<Value>, Vec<Value>) = items.into_iter().partition(|e| {
+            e["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("(combined from similar events): Created pod: web-"))
+        });
+        (combined.len() == 1 && combined[0]["count"] == 3).then_some(plain)
+    });
+    assert_eq!(plain.len(), 9, "{plain:#?}");
+    assert!(plain.iter().all(|e| {
+        e["count"] == 1
+            && e["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Created pod: web-")
+    }));
+    let out = s.kubectl(&["describe", "rs", "web"]).ok();
+    assert!(
+        out.contains("(combined from similar events): Created pod: web-"),
+        "{out}"
+    );
+}
