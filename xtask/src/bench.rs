@@ -394,7 +394,13 @@ pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
             r.what,
             r.value,
             r.target,
-            if r.ok { "✓" } else { "✗" }
+            if r.target.starts_with('(') {
+                ""
+            } else if r.ok {
+                "✓"
+            } else {
+                "✗"
+            }
         )?;
     }
     println!("{table}");
