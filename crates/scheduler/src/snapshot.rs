@@ -197,6 +197,10 @@ pub struct NodeInfo {
     used_ports: Vec<HostPort>,
     images: Arc<HashMap<String, i64>>,
     taints: Arc<Vec<Taint>>,
+    /// `!taints.is_empty()`, kept inline: most nodes have none, and the
+    /// filters ask about every node they visit (reading the Vec behind the
+    /// Arc is a cache miss per node).
+    has_taints: bool,
     avoid_pods: Arc<Vec<AvoidPods>>,
     unschedulable: bool,
     zone: String,
@@ -220,6 +224,7 @@ impl NodeInfo {
             used_ports: Vec::new(),
             images: Arc::default(),
             taints: Arc::default(),
+            has_taints: false,
             avoid_pods: Arc::default(),
             unschedulable: false,
             zone: String::new(),
@@ -253,6 +258,7 @@ impl NodeInfo {
         }
         self.images = Arc::new(images);
         self.taints = Arc::new(effective_taints(&node, opts.condition_taints));
+        self.has_taints = !self.taints.is_empty();
         self.avoid_pods = Arc::new(parse_avoid_pods(&node));
         self.unschedulable = node
             .spec
@@ -317,7 +323,7 @@ impl NodeInfo {
     /// Effective taints (spec taints plus condition taints, see the module
     /// documentation).
     pub fn taints(&self) -> &[Taint] {
-        &self.taints
+        if self.has_taints { &self.taints } else { &[] }
     }
 
     /// Parsed `preferAvoidPods` annotation.
@@ -548,6 +554,9 @@ pub struct Snapshot {
     topology: Mutex<HashMap<String, Arc<TopologyIndex>>>,
     counts: Mutex<CountCache>,
     anti_terms: Mutex<Option<AntiTermIndex>>,
+    /// Required node selectors (by their canonical text) → which nodes, by
+    /// index, they match; dropped whenever nodes or their labels change.
+    selector_matches: Mutex<HashMap<String, Arc<Vec<bool>>>>,
     pod_node: HashMap<String, String>,
     orphans: HashMap<String, Vec<Arc<PodInfo>>>,
     image_nodes: HashMap<String, u32>,
@@ -800,6 +809,10 @@ impl Snapshot {
 
     fn nodes_changed(&mut self) {
         *self.anti_terms.get_mut().unwrap_or_else(|e| e.into_inner()) = None;
+        self.selector_matches
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         self.order = OnceLock::new();
         self.topology
             .get_mut()
@@ -1220,6 +1233,40 @@ impl Snapshot {
         let mut v: Vec<_> = self.pdbs.iter().collect();
         v.sort_by(|a, b| a.0.cmp(b.0));
         v.into_iter().map(|(_, p)| p).collect()
+    }
+
+    // ---- node selectors ----
+
+    /// Which nodes (by [`NodeInfo::index`]) a pod's required node selector
+    /// matches, computed once per distinct selector (`key`: its canonical
+    /// text) until nodes or their labels change. The pods of one workload
+    /// share their selector: each then costs a lookup per node instead of
+    /// label matching.
+    pub fn node_selector_matches(
+        &self,
+        key: String,
+        selector: &crate::labels::NodeSelector,
+    ) -> Arc<Vec<bool>> {
+        /// Distinct selectors remembered at most.
+        const REMEMBERED: usize = 256;
+        let mut cache = self
+            .selector_matches
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(m) = cache.get(&key) {
+            return m.clone();
+        }
+        if cache.len() >= REMEMBERED {
+            cache.clear();
+        }
+        let m: Arc<Vec<bool>> = Arc::new(
+            self.nodes
+                .iter()
+                .map(|n| selector.matches(n.labels(), n.name()))
+                .collect(),
+        );
+        cache.insert(key, m.clone());
+        m
     }
 
     // ---- storage (VolumeBinding) ----

@@ -46,12 +46,25 @@ impl Plugin for NodeAffinity {
     }
 }
 
+/// Which nodes the pod's required selector matches (PreFilter's result,
+/// from [`Snapshot::node_selector_matches`]).
+#[derive(Clone)]
+struct Matches(std::sync::Arc<Vec<bool>>);
+
 impl PreFilterPlugin for NodeAffinity {
-    fn pre_filter(&self, _: &mut CycleState, pod: &PodInfo, _: &Snapshot) -> PreFilterResult {
+    fn pre_filter(
+        &self,
+        state: &mut CycleState,
+        pod: &PodInfo,
+        snapshot: &Snapshot,
+    ) -> PreFilterResult {
         let sel = &pod.node_selector;
         if sel.is_empty() {
             return PreFilterResult::skip();
         }
+        state.write(Matches(
+            snapshot.node_selector_matches(format!("{sel:?}"), sel),
+        ));
         let Some(terms) = sel.terms.as_ref().filter(|t| !t.is_empty()) else {
             return PreFilterResult::success();
         };
@@ -77,8 +90,12 @@ impl PreFilterPlugin for NodeAffinity {
 }
 
 impl FilterPlugin for NodeAffinity {
-    fn filter(&self, _: &CycleState, pod: &PodInfo, node: &NodeInfo, _: &Snapshot) -> Status {
-        if pod.node_selector.matches(node.labels(), node.name()) {
+    fn filter(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo, _: &Snapshot) -> Status {
+        let matches = match state.read::<Matches>() {
+            Some(Matches(m)) if node.index() < m.len() => m[node.index()],
+            _ => pod.node_selector.matches(node.labels(), node.name()),
+        };
+        if matches {
             Status::success()
         } else {
             Status::unresolvable(ERR_REASON_POD)
@@ -156,6 +173,28 @@ mod tests {
             passes(&NodeAffinity, &PodInfo::new(pod("p").obj()), &s),
             [true, true, true]
         );
+    }
+
+    #[test]
+    fn remembered_matches_follow_relabelled_nodes() {
+        let mut s = snap();
+        let p = PodInfo::new(pod("p").node_selector("zone", "a").obj());
+        let before = passes(&NodeAffinity, &p, &s);
+        assert_eq!(
+            passes(&NodeAffinity, &p, &s),
+            before,
+            "the remembered answer"
+        );
+        // n2 moves to zone a: the next pod sees it.
+        let mut moved = s.nodes()[1].node().clone();
+        moved
+            .metadata
+            .labels
+            .get_or_insert_with(Default::default)
+            .insert("zone".into(), "a".into());
+        s.upsert_node(moved);
+        let after = passes(&NodeAffinity, &p, &s);
+        assert!(!before[1] && after[1], "{before:?} then {after:?}");
     }
 
     #[test]
