@@ -427,20 +427,25 @@ impl Jobs {
         }
         if let Change::Applied { new, .. } = &change
             && has_tracking_finalizer(new)
-            && let Some(owner) = controller_ref(&new.metadata).filter(|o| o.kind == "Job")
+            && controller_ref(&new.metadata).is_some_and(|o| o.kind == "Job")
+            && !self.has_job(new)
         {
             let ns = new.namespace().unwrap_or_default();
-            let alive = self
-                .cluster
-                .jobs
-                .get(&ns, &owner.name)
-                .is_some_and(|j| j.uid().as_deref() == Some(owner.uid.as_str()));
-            if !alive {
-                queue.add(format!("{ORPHAN_PREFIX}{ns}/{}", new.name_any()));
-                return;
-            }
+            queue.add(format!("{ORPHAN_PREFIX}{ns}/{}", new.name_any()));
+            return;
         }
         pods::route_pod_change::<Job>(change, queue, Some(&self.expectations));
+    }
+
+    /// Whether the Job controlling the pod still exists (the same uid).
+    fn has_job(&self, pod: &Pod) -> bool {
+        let ns = pod.namespace().unwrap_or_default();
+        controller_ref(&pod.metadata).is_some_and(|o| {
+            self.cluster
+                .jobs
+                .get(&ns, &o.name)
+                .is_some_and(|j| j.uid().as_deref() == Some(o.uid.as_str()))
+        })
     }
 
     /// An orphaned pod (its Job gone) keeps no tracking finalizer.
@@ -448,16 +453,10 @@ impl Jobs {
         let Some(pod) = self.cluster.pods.get_key(key) else {
             return Ok(None);
         };
-        let ns = pod.namespace().unwrap_or_default();
-        let alive = controller_ref(&pod.metadata).is_some_and(|o| {
-            self.cluster
-                .jobs
-                .get(&ns, &o.name)
-                .is_some_and(|j| j.uid().as_deref() == Some(o.uid.as_str()))
-        });
-        if alive {
+        if self.has_job(&pod) {
             return Ok(None);
         }
+        let ns = pod.namespace().unwrap_or_default();
         let api: Api<Pod> = Api::namespaced(self.cluster.client.clone(), &ns);
         remove_tracking_finalizer(&api, &pod).await?;
         Ok(None)
