@@ -41,6 +41,27 @@ spec:
     )
 }
 
+/// A pod mounting claim `claim`.
+fn pod_using(name: &str, claim: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: app:1
+    volumeMounts:
+    - {{name: data, mountPath: /data}}
+  volumes:
+  - name: data
+    persistentVolumeClaim: {{claimName: {claim}}}
+"
+    )
+}
+
 /// The (reason, message) of the events about object `name`.
 fn events_about(s: &RkubeServer, name: &str) -> Vec<(String, String)> {
     let list = get_json(s, &["events", "-A"]);
@@ -178,24 +199,7 @@ fn local_path_provisions_on_the_node_of_the_first_consumer() {
     let pvs = get_json(&s, &["pv"]);
     assert_eq!(pvs["items"], serde_json::json!([]), "{pvs:#}");
 
-    create(
-        &s,
-        "apiVersion: v1
-kind: Pod
-metadata:
-  name: app
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: c
-    image: app:1
-    volumeMounts:
-    - {name: data, mountPath: /data}
-  volumes:
-  - name: data
-    persistentVolumeClaim: {claimName: data}
-",
-    );
+    create(&s, &pod_using("app", "data"));
     let node = eventually(&s, "the pod to be scheduled", 30, || {
         let pod = get_json(&s, &["pod", "app"]);
         pod["spec"]["nodeName"].as_str().map(str::to_owned)
@@ -325,24 +329,7 @@ fn a_claim_in_use_and_its_bound_volume_wait_for_their_pod() {
         serde_json::json!(["kubernetes.io/pv-protection"]),
         "{volume:#}"
     );
-    create(
-        &s,
-        "apiVersion: v1
-kind: Pod
-metadata:
-  name: user
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: c
-    image: app:1
-    volumeMounts:
-    - {name: data, mountPath: /data}
-  volumes:
-  - name: data
-    persistentVolumeClaim: {claimName: held}
-",
-    );
+    create(&s, &pod_using("user", "held"));
     wait_phase(&s, "pod", "user", "Running");
 
     // Both deletions are accepted, neither completes while the pod runs.
@@ -402,24 +389,7 @@ fn a_pod_follows_its_local_volume() {
     let s = server(Backend::Sqlite);
     let _sim = Sim::start(&s, 2, &[]);
     create(&s, &pvc("home", "1Gi", Some("local-path")));
-    let user = |name: &str| {
-        format!(
-            "apiVersion: v1
-kind: Pod
-metadata:
-  name: {name}
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: c
-    image: app:1
-  volumes:
-  - name: data
-    persistentVolumeClaim: {{claimName: home}}
-"
-        )
-    };
-    create(&s, &user("first"));
+    create(&s, &pod_using("first", "home"));
     let node = eventually(&s, "the first pod to be scheduled", 30, || {
         get_json(&s, &["pod", "first"])["spec"]["nodeName"]
             .as_str()
@@ -429,7 +399,7 @@ spec:
     s.kubectl(&["delete", "pod", "first"]).ok();
     s.kubectl(&["cordon", &node]).ok();
 
-    create(&s, &user("second"));
+    create(&s, &pod_using("second", "home"));
     let message = wait_event(&s, "second", "FailedScheduling");
     assert!(
         message.starts_with("0/2 nodes are available: ")
