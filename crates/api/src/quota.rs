@@ -20,6 +20,7 @@ use std::fmt;
 
 use k8s_openapi::api::core::v1 as api;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity as ApiQuantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 
 use crate::labels::Requirement;
@@ -579,13 +580,17 @@ fn uses_cross_namespace_affinity(pod: &api::Pod) -> bool {
 /// grace period (a lost node must not hold quota forever).
 pub fn pod_counts(pod: &api::Pod, now: Timestamp) -> bool {
     let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
+    pod_counts_by(&pod.metadata, phase, now)
+}
+
+/// [`pod_counts`] from a pod's metadata and phase.
+pub fn pod_counts_by(meta: &ObjectMeta, phase: Option<&str>, now: Timestamp) -> bool {
     if matches!(phase, Some("Succeeded" | "Failed")) {
         return false;
     }
-    if let (Some(deleted), Some(grace)) = (
-        &pod.metadata.deletion_timestamp,
-        pod.metadata.deletion_grace_period_seconds,
-    ) && now > deleted.0 + SignedDuration::from_secs(grace)
+    if let (Some(deleted), Some(grace)) =
+        (&meta.deletion_timestamp, meta.deletion_grace_period_seconds)
+        && now > deleted.0 + SignedDuration::from_secs(grace)
     {
         return false;
     }

@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow};
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, DaemonSetStatus};
 use k8s_openapi::api::core::v1::{
-    Affinity, Node, NodeAffinity, NodeSelector as NodeSelectorSpec, NodeSelectorRequirement,
-    NodeSelectorTerm, Pod, PodSpec, PodTemplateSpec, Toleration,
+    self as api, Affinity, Node, NodeAffinity, NodeSelector as NodeSelectorSpec,
+    NodeSelectorRequirement, NodeSelectorTerm, PodSpec, PodTemplateSpec, Toleration,
 };
 use kube::api::{Patch, PatchParams, PostParams};
 use kube::{Api, ResourceExt};
@@ -40,6 +40,7 @@ use crate::events::EventType;
 use crate::history::{self, REVISION_HASH_LABEL};
 use crate::informer::{Change, key_of};
 use crate::pods::{self, controller_ref};
+use crate::slim::Pod;
 use crate::writes::{Owner, create_pods, delete_pods, is_conflict, is_not_found};
 use crate::{Cluster, Controller, Expectations, Options, Recorder, Requeue, WorkQueue};
 
@@ -214,12 +215,12 @@ pub fn add_daemon_tolerations(spec: &mut PodSpec) {
 }
 
 /// The daemon pod as it would run on `node` (upstream's `NewPod`).
-fn new_pod(ds: &DaemonSet, node: &str) -> Pod {
+fn new_pod(ds: &DaemonSet, node: &str) -> api::Pod {
     let t = template_of(ds);
     let mut spec = t.spec.unwrap_or_default();
     spec.node_name = Some(node.to_owned());
     add_daemon_tolerations(&mut spec);
-    Pod {
+    api::Pod {
         metadata: t.metadata.unwrap_or_default(),
         spec: Some(spec),
         status: None,
@@ -851,7 +852,8 @@ impl DaemonSets {
             expectations: &self.expectations,
             recorder: &self.recorder,
         };
-        let (_, mut first_error) = create_pods(&api, creates, make, owner).await;
+        let create_api = Api::namespaced(self.cluster.client.clone(), &ns);
+        let (_, mut first_error) = create_pods(&create_api, creates, make, owner).await;
 
         let victims: Vec<(String, Option<String>)> = delete
             .iter()
@@ -1232,7 +1234,7 @@ mod tests {
     fn pods_are_pinned_through_node_affinity() {
         let affinity = pin_to_node(None, "n1");
         let pod = Pod {
-            spec: Some(PodSpec {
+            spec: Some(crate::slim::PodSpec {
                 affinity: Some(affinity),
                 ..Default::default()
             }),

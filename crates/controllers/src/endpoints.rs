@@ -23,8 +23,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use k8s_openapi::api::core::v1::{
-    EndpointAddress, EndpointPort, EndpointSubset, Endpoints, ObjectReference, Pod, Service,
-    ServicePort,
+    EndpointAddress, EndpointPort, EndpointSubset, Endpoints, ObjectReference, Service, ServicePort,
 };
 use k8s_openapi::api::discovery::v1::{
     Endpoint, EndpointConditions, EndpointPort as SlicePort, EndpointSlice,
@@ -38,6 +37,7 @@ use rkube_scheduler::labels::Selector;
 
 use crate::informer::{Change, key_of, split_key};
 use crate::pods;
+use crate::slim::Pod;
 use crate::writes::is_not_found;
 use crate::{Cluster, Controller, Options, Requeue, WorkQueue};
 

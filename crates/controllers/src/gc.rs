@@ -4,9 +4,12 @@
 //!
 //! # How it works
 //!
-//! Discovery lists the resources that can be listed, watched and deleted;
-//! one metadata-only watch per resource (`Api<PartialObjectMeta<_>>`)
-//! feeds a [`Graph`] of every object's identity, owner references,
+//! Discovery lists the resources that can be listed, watched and deleted.
+//! For each, the shared informer of the controllers when one caches it
+//! ([`Cluster::share_metadata`]: pods, ReplicaSets, Leases, ... are then
+//! decoded once, not twice), else a metadata-only watch
+//! (`Api<PartialObjectMeta<_>>`), feeds a [`Graph`] of every object's
+//! identity, owner references,
 //! deletion state and finalizers, indexed by owner uid. Discovery runs
 //! again every [`RESYNC`], when a CustomResourceDefinition changes, and
 //! when an owner's kind is unknown; new resources get watches, vanished
@@ -50,7 +53,7 @@ use tokio::task::JoinHandle;
 use tracing::{debug, warn};
 
 use crate::writes::{is_conflict, is_not_found};
-use crate::{Cluster, Controller, Options, Requeue, WorkQueue};
+use crate::{Change, Cluster, Controller, MetadataSink, Options, Requeue, WorkQueue};
 
 /// The finalizer of orphaning deletions.
 pub const ORPHAN: &str = "orphan";
@@ -233,9 +236,14 @@ impl Graph {
 /// The garbage collector: its graph, and the watches feeding it.
 struct Gc {
     client: Client,
+    /// The shared informers, which feed the graph the resources they
+    /// cache instead of a watch of the collector's own.
+    cluster: Arc<Cluster>,
     graph: Arc<Graph>,
     queue: WorkQueue,
     monitors: Mutex<HashMap<(String, String), JoinHandle<()>>>,
+    /// Resources fed by a shared informer (for good: built-in kinds).
+    shared: Mutex<HashSet<(String, String)>>,
     discovery: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -256,9 +264,11 @@ pub fn controller(cluster: &Arc<Cluster>, options: &Options) -> Controller {
     let graph = Arc::new(Graph::default());
     let gc = Arc::new(Gc {
         client: cluster.client.clone(),
+        cluster: cluster.clone(),
         graph: graph.clone(),
         queue: queue.clone(),
         monitors: Mutex::new(HashMap::new()),
+        shared: Mutex::new(HashSet::new()),
         discovery: Mutex::new(None),
     });
     let task = tokio::spawn(discovery_loop(Arc::downgrade(&gc)));
@@ -369,8 +379,18 @@ impl Gc {
             }
             keep
         });
+        let mut shared = self.shared.lock();
         for (key, ar) in wanted {
-            if monitors.contains_key(&key) {
+            if monitors.contains_key(&key) || shared.contains(&key) {
+                continue;
+            }
+            let sink = metadata_sink(&ar, &self.graph, &self.queue);
+            if let Some(rx) = self
+                .cluster
+                .share_metadata(&ar.api_version, &ar.plural, &sink)
+            {
+                waits.push(rx);
+                shared.insert(key);
                 continue;
             }
             let (tx, rx) = watch::channel(false);
@@ -706,6 +726,24 @@ async fn monitor(
             Err(e) => debug!("garbage collector watching {}: {e}", ar.plural),
         }
     }
+}
+
+/// Feeds the graph the changes a shared informer sees of `ar`'s objects
+/// (a relisting informer reports what vanished as deleted).
+fn metadata_sink(ar: &ApiResource, graph: &Arc<Graph>, queue: &WorkQueue) -> MetadataSink {
+    let (ar, graph, queue) = (ar.clone(), graph.clone(), queue.clone());
+    Arc::new(move |change| match change {
+        Change::Applied { new, .. } => {
+            if let Some(node) = Node::from_meta(&ar, new) {
+                graph.apply(node, &queue);
+            }
+        }
+        Change::Deleted(old) => {
+            if let Some(uid) = old.uid.as_deref() {
+                graph.delete(uid, &queue);
+            }
+        }
+    })
 }
 
 fn node_of(ar: &ApiResource, obj: &PartialObjectMeta<DynamicObject>) -> Option<Node> {

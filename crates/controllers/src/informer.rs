@@ -29,6 +29,19 @@ pub enum Change<'a, K> {
     Deleted(&'a K),
 }
 
+impl<'a, K: Resource> Change<'a, K> {
+    /// The same change, of the objects' metadata.
+    pub fn metadata(&self) -> Change<'a, ObjectMeta> {
+        match *self {
+            Change::Applied { old, new } => Change::Applied {
+                old: old.map(|o| o.meta()),
+                new: new.meta(),
+            },
+            Change::Deleted(o) => Change::Deleted(o.meta()),
+        }
+    }
+}
+
 type Handler<K> = Box<dyn Fn(Change<'_, K>) + Send + Sync>;
 
 /// A cache of one kind, kept current by a watch.
@@ -85,6 +98,25 @@ where
     /// [`Informer::run`] so that the first listing is seen too).
     pub fn on_change(&self, handler: impl Fn(Change<'_, K>) + Send + Sync + 'static) {
         self.inner.handlers.write().push(Box::new(handler));
+    }
+
+    /// Like [`Informer::on_change`], but may come late: `handler` first
+    /// sees every cached object as added, then every change. Registered
+    /// under the cache's lock, so no change falls between the two.
+    pub fn on_change_replaying(&self, handler: impl Fn(Change<'_, K>) + Send + Sync + 'static) {
+        let objects = self.inner.objects.read();
+        for obj in objects.values().flat_map(HashMap::values) {
+            handler(Change::Applied {
+                old: None,
+                new: obj,
+            });
+        }
+        self.inner.handlers.write().push(Box::new(handler));
+    }
+
+    /// Whether the first listing is in, as a signal.
+    pub fn synced_signal(&self) -> watch::Receiver<bool> {
+        self.inner.synced.subscribe()
     }
 
     /// Queue `key(object)` on `queue` for every change (the new state, or
@@ -374,5 +406,33 @@ mod tests {
         assert_eq!(names(inf.controlled_by("ns", "rs2")), ["c"]);
         inf.delete(&pod("b", Some("rs1")));
         assert!(inf.controlled_by("ns", "rs1").is_empty());
+    }
+
+    #[test]
+    fn a_late_handler_sees_the_cache_then_the_changes() {
+        let inf = Informer::<k8s_openapi::api::core::v1::Pod>::new();
+        inf.apply(pod("a", None));
+        inf.apply(pod("b", None));
+        let seen = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        inf.on_change_replaying(move |c| {
+            let entry = match c.metadata() {
+                Change::Applied { old, new } => {
+                    format!(
+                        "{}{}",
+                        if old.is_some() { "~" } else { "+" },
+                        new.name.as_deref().unwrap()
+                    )
+                }
+                Change::Deleted(m) => format!("-{}", m.name.as_deref().unwrap()),
+            };
+            log.lock().push(entry);
+        });
+        let mut replayed = seen.lock().clone();
+        replayed.sort();
+        assert_eq!(replayed, ["+a", "+b"]);
+        inf.apply(pod("a", Some("rs1")));
+        inf.delete(&pod("b", None));
+        assert_eq!(seen.lock()[2..], ["~a", "-b"]);
     }
 }

@@ -57,6 +57,7 @@ pub mod queue;
 pub mod replicaset;
 pub mod resourcequota;
 pub mod serviceaccount;
+pub mod slim;
 pub mod statefulset;
 pub mod volume;
 pub mod writes;
@@ -69,9 +70,10 @@ use std::time::Duration;
 use anyhow::Result;
 use k8s_openapi::api::apps::v1::{self as apps, Deployment, ReplicaSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{self as corev1, Pod};
+use k8s_openapi::api::core::v1 as corev1;
 use k8s_openapi::api::core::v1::{Endpoints, Namespace, Node, Service, ServiceAccount};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::Client;
 use tokio::task::JoinHandle;
 use tracing::{debug, info};
@@ -109,13 +111,40 @@ macro_rules! informers {
             async fn synced(&self) {
                 $(self.$field.synced().await;)*
             }
+
+            /// If an informer caches the resource `plural` of
+            /// `api_version`, hand every change of its objects' metadata
+            /// to `sink` (cached objects first) and return its "synced"
+            /// signal: the garbage collector then needs no watch of its
+            /// own for that resource.
+            pub fn share_metadata(
+                &self,
+                api_version: &str,
+                plural: &str,
+                sink: &MetadataSink,
+            ) -> Option<tokio::sync::watch::Receiver<bool>> {
+                $(
+                    if <$kind as kube::Resource>::api_version(&()) == api_version
+                        && <$kind as kube::Resource>::plural(&()) == plural
+                    {
+                        let sink = sink.clone();
+                        self.$field.on_change_replaying(move |c| sink(c.metadata()));
+                        return Some(self.$field.synced_signal());
+                    }
+                )*
+                None
+            }
         }
     };
 }
 
+/// Receives metadata changes from a shared informer (see
+/// [`Cluster::share_metadata`]).
+pub type MetadataSink = Arc<dyn Fn(Change<'_, ObjectMeta>) + Send + Sync>;
+
 informers! {
-    /// Pods.
-    pods: Pod,
+    /// Pods, as the controllers' slim view of them.
+    pods: slim::Pod,
     /// ReplicaSets.
     replica_sets: ReplicaSet,
     /// ReplicationControllers.

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use k8s_openapi::api::core::v1::{Node, NodeCondition, Pod, Taint, Toleration};
+use k8s_openapi::api::core::v1::{Node, NodeCondition, Taint, Toleration};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{DeleteParams, Patch, PatchParams, Preconditions};
 use kube::{Api, ResourceExt};
@@ -22,6 +22,7 @@ use serde_json::json;
 
 use crate::events::EventType;
 use crate::informer::Change;
+use crate::slim::Pod;
 use crate::writes::{is_conflict, is_not_found};
 use crate::{Cluster, Controller, Options, Recorder, Requeue, WorkQueue};
 

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::core::v1::Node;
 use kube::api::{DeleteParams, Patch, PatchParams, Preconditions};
 use kube::{Api, ResourceExt};
 use parking_lot::Mutex;
@@ -27,6 +27,7 @@ use serde_json::json;
 use tracing::info;
 
 use crate::pods;
+use crate::slim::Pod;
 use crate::writes::is_not_found;
 use crate::{Cluster, Controller, Options, Requeue, WorkQueue};
 

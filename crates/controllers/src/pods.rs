@@ -5,13 +5,14 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
+use k8s_openapi::api::core::v1::{self as api, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use kube::{Resource, ResourceExt};
 
 use rkube_scheduler::labels::{EMPTY_LABELS, Selector};
 
 use crate::informer::{Change, Informer, key_of};
+use crate::slim::Pod;
 use crate::{Expectations, WorkQueue};
 
 /// The owner reference with `controller: true`, if any.
@@ -209,9 +210,9 @@ pub fn pod_from_template(
     namespace: &str,
     generate_name: String,
     owner: Option<OwnerReference>,
-) -> Pod {
+) -> api::Pod {
     let tm = template.metadata.clone().unwrap_or_default();
-    Pod {
+    api::Pod {
         metadata: ObjectMeta {
             generate_name: Some(generate_name),
             namespace: Some(namespace.to_owned()),

@@ -24,7 +24,7 @@ use k8s_openapi::api::apps::v1::{
     ReplicaSet, ReplicaSetCondition, ReplicaSetSpec, ReplicaSetStatus,
 };
 use k8s_openapi::api::core::v1::{
-    Pod, ReplicationController, ReplicationControllerCondition, ReplicationControllerStatus,
+    ReplicationController, ReplicationControllerCondition, ReplicationControllerStatus,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kube::api::{Patch, PatchParams, PostParams};
@@ -36,6 +36,7 @@ use serde_json::json;
 
 use crate::informer::{Change, Informer, key_of};
 use crate::pods;
+use crate::slim::Pod;
 use crate::writes::{Owner, create_pods, delete_pods, is_not_found};
 use crate::{Cluster, Controller, Expectations, Options, Recorder, Requeue, WorkQueue};
 
@@ -303,7 +304,11 @@ impl<K: Replicated> ReplicaSets<K> {
                 expectations: &self.expectations,
                 recorder: &self.recorder,
             };
-            if let (_, Some(e)) = create_pods(api, n, |_| pod.clone(), owner).await {
+            let create_api = Api::namespaced(
+                self.cluster.client.clone(),
+                &rs.namespace().unwrap_or_default(),
+            );
+            if let (_, Some(e)) = create_pods(&create_api, n, |_| pod.clone(), owner).await {
                 return Err(e);
             }
         } else if have > want {

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod, ResourceQuota, Service};
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, ResourceQuota, Service};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{ApiResource, DynamicObject, ListParams, PostParams};
 use kube::{Api, ResourceExt};
@@ -26,6 +26,7 @@ use parking_lot::Mutex;
 use rkube_api::quota::{self, Evaluator, Object, ResourceList};
 
 use crate::informer::{Change, key_of};
+use crate::slim::Pod;
 use crate::writes::{api_error, is_not_found};
 use crate::{Cluster, Controller, Options, Requeue, WorkQueue};
 
@@ -122,7 +123,11 @@ pub fn controller(cluster: &Arc<Cluster>, options: &Options) -> Controller {
                     new,
                 } => {
                     let now = Timestamp::now();
-                    (quota::pod_counts(old, now) && !quota::pod_counts(new, now)).then_some(new)
+                    let counts = |p: &Pod| {
+                        let phase = p.status.as_ref().and_then(|s| s.phase.as_deref());
+                        quota::pod_counts_by(&p.metadata, phase, now)
+                    };
+                    (counts(old) && !counts(new)).then_some(new)
                 }
                 Change::Applied { old: None, .. } => None,
             };
@@ -206,8 +211,10 @@ impl Sync {
             let resources = evaluator.matching_resources(&names);
             let usage = match &evaluator {
                 Evaluator::Pods => {
-                    let pods: Vec<Arc<Pod>> = self.cluster.pods.list_namespace(&namespace);
-                    evaluator.usage_of(&q, &resources, pods.iter().map(|p| Object::Pod(p)), now)
+                    let pods: Vec<_> = (self.cluster.pods.list_namespace(&namespace).iter())
+                        .map(|p| p.to_api())
+                        .collect();
+                    evaluator.usage_of(&q, &resources, pods.iter().map(Object::Pod), now)
                 }
                 Evaluator::Services => {
                     let svcs = self.cluster.services.list_namespace(&namespace);

@@ -23,7 +23,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow};
 use k8s_openapi::api::apps::v1::{ControllerRevision, StatefulSet, StatefulSetStatus};
 use k8s_openapi::api::core::v1::{
-    PersistentVolumeClaim, PersistentVolumeClaimVolumeSource, Pod, PodTemplateSpec, Volume,
+    self as api, PersistentVolumeClaim, PersistentVolumeClaimVolumeSource, PodTemplateSpec, Volume,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams, Preconditions};
@@ -35,6 +35,7 @@ use crate::events::EventType;
 use crate::history::{self, REVISION_HASH_LABEL};
 use crate::informer::{Change, key_of};
 use crate::pods::{self, controller_ref};
+use crate::slim::Pod;
 use crate::writes::{api_error, is_conflict, is_not_found};
 use crate::{Cluster, Controller, Options, Recorder, Requeue, WorkQueue};
 
@@ -221,7 +222,12 @@ fn claims_for(set: &StatefulSet, ordinal: i32) -> Vec<(String, PersistentVolumeC
 /// The pod of `set` with `ordinal` from `template` (upstream's
 /// `newStatefulSetPod`): its name, hostname, subdomain, identity labels,
 /// and volumes for its claims.
-pub fn new_pod(set: &StatefulSet, template: &PodTemplateSpec, ordinal: i32, revision: &str) -> Pod {
+pub fn new_pod(
+    set: &StatefulSet,
+    template: &PodTemplateSpec,
+    ordinal: i32,
+    revision: &str,
+) -> api::Pod {
     let ns = set.namespace().unwrap_or_default();
     let mut pod = pods::pod_from_template(template, &ns, String::new(), Some(pods::owner_ref(set)));
     let name = pod_name(set, ordinal);
@@ -542,7 +548,7 @@ impl StatefulSets {
                 continue;
             }
             if phase(pod) == "Pending" {
-                self.create_claims(set, pod).await?;
+                self.create_claims(set, &pod.name_any()).await?;
             }
             if monotonic
                 && (is_terminating(pod)
@@ -551,12 +557,12 @@ impl StatefulSets {
             {
                 return Ok(status);
             }
-            self.fix_claim_owners(set, pod, false).await?;
+            self.fix_claim_owners(set, &**pod, false).await?;
         }
 
         // Claims of pods about to go follow the retention policy.
         for pod in &condemned {
-            self.fix_claim_owners(set, pod, true).await?;
+            self.fix_claim_owners(set, &**pod, true).await?;
         }
 
         // Scale down, highest ordinal first, once everything is healthy.
@@ -603,12 +609,12 @@ impl StatefulSets {
 
     /// Create a pod's claims, then the pod. Returns false when it must
     /// wait (the pod exists already, or a claim is being deleted).
-    async fn create_pod(&self, set: &StatefulSet, pod: &Pod) -> Result<bool> {
-        if !self.create_claims(set, pod).await? {
+    async fn create_pod(&self, set: &StatefulSet, pod: &api::Pod) -> Result<bool> {
+        if !self.create_claims(set, &pod.name_any()).await? {
             return Ok(false);
         }
         let ns = set.namespace().unwrap_or_default();
-        let api: Api<Pod> = Api::namespaced(self.cluster.client.clone(), &ns);
+        let api: Api<api::Pod> = Api::namespaced(self.cluster.client.clone(), &ns);
         let name = pod.name_any();
         match api.create(&PostParams::default(), pod).await {
             Ok(_) => {
@@ -642,8 +648,8 @@ impl StatefulSets {
     }
 
     /// Create the pod's missing claims; false when one is being deleted.
-    async fn create_claims(&self, set: &StatefulSet, pod: &Pod) -> Result<bool> {
-        let Some(o) = ordinal(pod) else {
+    async fn create_claims(&self, set: &StatefulSet, pod_name: &str) -> Result<bool> {
+        let Some((_, o)) = parent_and_ordinal(pod_name) else {
             return Ok(true);
         };
         let ns = set.namespace().unwrap_or_default();
@@ -662,8 +668,7 @@ impl StatefulSets {
                     EventType::Normal,
                     "SuccessfulCreate",
                     format!(
-                        "create Claim {name} Pod {} in StatefulSet {} success",
-                        pod.name_any(),
+                        "create Claim {name} Pod {pod_name} in StatefulSet {} success",
                         set.name_any()
                     ),
                 ),
@@ -674,8 +679,7 @@ impl StatefulSets {
                         EventType::Warning,
                         "FailedCreate",
                         format!(
-                            "create Claim {name} for Pod {} in StatefulSet {} failed error: {}",
-                            pod.name_any(),
+                            "create Claim {name} for Pod {pod_name} in StatefulSet {} failed error: {}",
                             set.name_any(),
                             api_error(&e)
                         ),
@@ -692,10 +696,10 @@ impl StatefulSets {
     async fn fix_claim_owners(
         &self,
         set: &StatefulSet,
-        pod: &Pod,
+        pod: &impl kube::Resource,
         scaled_down: bool,
     ) -> Result<()> {
-        let Some(o) = ordinal(pod) else {
+        let Some((_, o)) = parent_and_ordinal(&pod.name_any()) else {
             return Ok(());
         };
         let ns = set.namespace().unwrap_or_default();

@@ -8,6 +8,7 @@ use kube::api::{DeleteParams, PostParams, Preconditions};
 use kube::{Api, Resource, ResourceExt};
 
 use crate::events::EventType;
+use crate::slim;
 use crate::{Expectations, Recorder};
 
 /// Results of [`slow_start`].
@@ -115,7 +116,7 @@ where
 /// expectation of every pod that failed lowered (it will not be seen
 /// going). Returns the first error.
 pub async fn delete_pods<K>(
-    api: &Api<Pod>,
+    api: &Api<slim::Pod>,
     victims: Vec<(String, Option<String>)>,
     owner: Owner<'_, K>,
 ) -> Option<anyhow::Error>

@@ -6,8 +6,8 @@
 
 use std::collections::BTreeSet;
 
+use crate::slim::Pod;
 use k8s_openapi::api::batch::v1::{Job, SuccessPolicy};
-use k8s_openapi::api::core::v1::Pod;
 
 use super::{completion_index, match_pod_failure_policy, parse_indexes, phase};
 

@@ -34,7 +34,9 @@ use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::batch::v1::{
     Job, JobCondition, JobStatus, PodFailurePolicyRule, UncountedTerminatedPods,
 };
-use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, ObjectFieldSelector, Pod, PodTemplateSpec};
+use k8s_openapi::api::core::v1::{
+    self as api, EnvVar, EnvVarSource, ObjectFieldSelector, PodTemplateSpec,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams, Preconditions, PropagationPolicy};
 use kube::{Api, ResourceExt};
@@ -43,6 +45,7 @@ use crate::events::EventType;
 use crate::informer::{Change, key_of};
 use crate::pods::{self, controller_ref};
 use crate::replicaset::BURST;
+use crate::slim::Pod;
 use crate::writes::{Owner, api_error, create_pods, finalizer_patch, is_not_found};
 use crate::{Cluster, Controller, Expectations, Options, Recorder, Requeue, WorkQueue};
 
@@ -1013,7 +1016,7 @@ impl Jobs {
             return Ok((active, 0, 0, index_wait));
         }
         self.expectations.expect(key, n as i64, []);
-        let api: Api<Pod> = Api::namespaced(
+        let api: Api<api::Pod> = Api::namespaced(
             self.cluster.client.clone(),
             &job.namespace().unwrap_or_default(),
         );

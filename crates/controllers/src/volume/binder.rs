@@ -34,7 +34,7 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Pod};
+use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim};
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::PostParams;
@@ -52,6 +52,7 @@ use super::{Announcer, claim_key, volume_key};
 use crate::events::EventType;
 use crate::informer::{Change, split_key};
 use crate::pods::is_terminal;
+use crate::slim::Pod;
 use crate::writes::{api_error, is_conflict};
 use crate::{Cluster, Controller, Options, Recorder, Requeue, WorkQueue};
 

@@ -17,13 +17,14 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Pod};
+use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim};
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 
 use super::{claim_key, volume_key};
 use crate::informer::{Change, split_key};
+use crate::slim::Pod;
 use crate::writes::{finalizer_patch, is_not_found};
 use crate::{Cluster, Controller, Options, Requeue, WorkQueue};
 
