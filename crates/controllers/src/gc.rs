@@ -38,9 +38,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow};
 use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
-use kube::api::{
-    DeleteParams, DynamicObject, Patch, PatchParams, Preconditions, PropagationPolicy,
-};
+use kube::api::{DeleteParams, DynamicObject, Patch, PatchParams, PropagationPolicy};
 use kube::core::PartialObjectMeta;
 use kube::discovery::{ApiCapabilities, ApiResource, Discovery, Scope, verbs};
 use kube::runtime::WatchStreamExt;
@@ -52,7 +50,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tracing::{debug, warn};
 
-use crate::writes::{is_conflict, is_not_found};
+use crate::writes::{is_conflict, is_not_found, uid_guarded};
 use crate::{Change, Cluster, Controller, MetadataSink, Options, Requeue, WorkQueue};
 
 /// The finalizer of orphaning deletions.
@@ -541,11 +539,7 @@ impl Gc {
         let api = self.node_api(node).await?;
         let dp = DeleteParams {
             propagation_policy: Some(policy),
-            preconditions: Some(Preconditions {
-                uid: Some(node.uid.clone()),
-                resource_version: None,
-            }),
-            ..Default::default()
+            ..uid_guarded(Some(node.uid.clone()))
         };
         match api.delete(&node.name, &dp).await {
             Ok(_) => Ok(()),

@@ -16,14 +16,14 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use k8s_openapi::api::core::v1::{Node, NodeCondition, Taint, Toleration};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::api::{DeleteParams, Patch, PatchParams, Preconditions};
+use kube::api::{Patch, PatchParams};
 use kube::{Api, ResourceExt};
 use serde_json::json;
 
 use crate::events::EventType;
 use crate::informer::Change;
 use crate::slim::Pod;
-use crate::writes::{is_conflict, is_not_found};
+use crate::writes::{is_conflict, is_not_found, uid_guarded};
 use crate::{Cluster, Controller, Options, Recorder, Requeue, WorkQueue};
 
 /// The namespace of node Leases.
@@ -287,13 +287,7 @@ impl NodeLifecycle {
             format!("Marking for deletion Pod {ns}/{}", pod.name_any()),
         );
         let api: Api<Pod> = Api::namespaced(self.cluster.client.clone(), &ns);
-        let dp = DeleteParams {
-            preconditions: Some(Preconditions {
-                uid: pod.uid(),
-                resource_version: None,
-            }),
-            ..Default::default()
-        };
+        let dp = uid_guarded(pod.uid());
         match api.delete(&pod.name_any(), &dp).await {
             Ok(_) => Ok(()),
             Err(e) if is_not_found(&e) || is_conflict(&e) => Ok(()),

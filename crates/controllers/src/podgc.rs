@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use k8s_openapi::api::core::v1::Node;
-use kube::api::{DeleteParams, Patch, PatchParams, Preconditions};
+use kube::api::{DeleteParams, Patch, PatchParams};
 use kube::{Api, ResourceExt};
 use parking_lot::Mutex;
 use serde_json::json;
@@ -28,7 +28,7 @@ use tracing::info;
 
 use crate::pods;
 use crate::slim::Pod;
-use crate::writes::is_not_found;
+use crate::writes::{is_not_found, uid_guarded};
 use crate::{Cluster, Controller, Options, Requeue, WorkQueue};
 
 /// The one key this controller works on: a sweep.
@@ -210,11 +210,7 @@ impl PodGc {
         }
         let dp = DeleteParams {
             grace_period_seconds: Some(0),
-            preconditions: Some(Preconditions {
-                uid: pod.uid(),
-                resource_version: None,
-            }),
-            ..Default::default()
+            ..uid_guarded(pod.uid())
         };
         match api.delete(&name, &dp).await {
             Ok(_) => Ok(()),

@@ -26,7 +26,7 @@ use k8s_openapi::api::core::v1::{
     self as api, PersistentVolumeClaim, PersistentVolumeClaimVolumeSource, PodTemplateSpec, Volume,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
-use kube::api::{DeleteParams, Patch, PatchParams, PostParams, Preconditions};
+use kube::api::{Patch, PatchParams, PostParams};
 use kube::{Api, ResourceExt};
 use rkube_scheduler::labels::{EMPTY_LABELS, Selector};
 use serde_json::json;
@@ -36,7 +36,7 @@ use crate::history::{self, REVISION_HASH_LABEL};
 use crate::informer::{Change, key_of};
 use crate::pods::{self, controller_ref};
 use crate::slim::Pod;
-use crate::writes::{api_error, is_conflict, is_not_found};
+use crate::writes::{api_error, is_conflict, is_not_found, uid_guarded};
 use crate::{Cluster, Controller, Options, Recorder, Requeue, WorkQueue};
 
 /// The pod label with the pod's name.
@@ -772,13 +772,7 @@ impl StatefulSets {
         let ns = set.namespace().unwrap_or_default();
         let api: Api<Pod> = Api::namespaced(self.cluster.client.clone(), &ns);
         let name = pod.name_any();
-        let dp = DeleteParams {
-            preconditions: Some(Preconditions {
-                uid: pod.uid(),
-                resource_version: None,
-            }),
-            ..Default::default()
-        };
+        let dp = uid_guarded(pod.uid());
         match api.delete(&name, &dp).await {
             Ok(_) => {
                 self.recorder.event(

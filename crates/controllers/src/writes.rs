@@ -58,6 +58,18 @@ pub struct Owner<'a, K> {
     pub recorder: &'a Recorder,
 }
 
+/// Deletion only of the object with `uid` (not of a namesake created
+/// since the cache saw it).
+pub fn uid_guarded(uid: Option<String>) -> DeleteParams {
+    DeleteParams {
+        preconditions: Some(Preconditions {
+            uid,
+            resource_version: None,
+        }),
+        ..Default::default()
+    }
+}
+
 /// Create `n` pods in slow-start batches, `make(i)` building the i-th, as
 /// upstream's pod control does: a `SuccessfulCreate` event per pod, one
 /// `FailedCreate` for the first error, and one creation expectation
@@ -126,13 +138,7 @@ where
     let results = futures::stream::iter(victims.into_iter().map(|(name, uid)| {
         let api = api.clone();
         async move {
-            let dp = DeleteParams {
-                preconditions: Some(Preconditions {
-                    uid,
-                    resource_version: None,
-                }),
-                ..Default::default()
-            };
+            let dp = uid_guarded(uid);
             let r = api.delete(&name, &dp).await;
             (name, r)
         }

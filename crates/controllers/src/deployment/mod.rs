@@ -21,7 +21,7 @@ use k8s_openapi::api::apps::v1::{
 };
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, Time};
-use kube::api::{DeleteParams, Patch, PatchParams, PostParams, Preconditions};
+use kube::api::{Patch, PatchParams, PostParams};
 use kube::{Api, ResourceExt};
 use rkube_scheduler::labels::{EMPTY_LABELS, Selector};
 use serde_json::json;
@@ -29,7 +29,7 @@ use serde_json::json;
 use crate::events::EventType;
 use crate::informer::{Change, key_of};
 use crate::pods::{self, controller_ref};
-use crate::writes::{api_error, is_conflict, is_not_found};
+use crate::writes::{api_error, is_conflict, is_not_found, uid_guarded};
 use crate::{Cluster, Controller, Options, Recorder, Requeue, WorkQueue};
 
 /// The label that ties pods and ReplicaSets to one template.
@@ -853,13 +853,7 @@ impl Deployments {
         empty.sort_by_key(|rs| revision(rs));
         let n = empty.len() - limit;
         for rs in &empty[..n] {
-            let dp = DeleteParams {
-                preconditions: Some(Preconditions {
-                    uid: rs.uid(),
-                    resource_version: None,
-                }),
-                ..Default::default()
-            };
+            let dp = uid_guarded(rs.uid());
             ignore_gone(
                 self.rs_api(&rs.namespace().unwrap_or_default())
                     .delete(&rs.name_any(), &dp)

@@ -46,7 +46,7 @@ use crate::informer::{Change, key_of};
 use crate::pods::{self, controller_ref};
 use crate::replicaset::BURST;
 use crate::slim::Pod;
-use crate::writes::{Owner, api_error, create_pods, finalizer_patch, is_not_found};
+use crate::writes::{Owner, api_error, create_pods, finalizer_patch, is_not_found, uid_guarded};
 use crate::{Cluster, Controller, Expectations, Options, Recorder, Requeue, WorkQueue};
 
 /// The finalizer that keeps a Job's pod until the Job has counted it.
@@ -1082,13 +1082,7 @@ impl Jobs {
         let results = futures::stream::iter(targets.into_iter().map(|(name, uid, ready)| {
             let api = api.clone();
             async move {
-                let dp = DeleteParams {
-                    preconditions: Some(Preconditions {
-                        uid,
-                        resource_version: None,
-                    }),
-                    ..Default::default()
-                };
+                let dp = uid_guarded(uid);
                 (name.clone(), ready, api.delete(&name, &dp).await)
             }
         }))

@@ -27,7 +27,7 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::api::{DeleteParams, PostParams, Preconditions};
+use kube::api::PostParams;
 use kube::{Api, ResourceExt};
 use parking_lot::Mutex;
 
@@ -38,7 +38,7 @@ use super::matching::{
 use super::{Announcer, claim_key, volume_key};
 use crate::events::EventType;
 use crate::informer::{Change, split_key};
-use crate::writes::{api_error, is_conflict, is_not_found};
+use crate::writes::{api_error, is_conflict, is_not_found, uid_guarded};
 use crate::{Cluster, Controller, Options, Recorder, Requeue, WorkQueue};
 
 /// The StorageClass.
@@ -404,13 +404,7 @@ impl LocalPath {
             return Ok(());
         }
         let api: Api<PersistentVolume> = Api::all(self.cluster.client.clone());
-        let params = DeleteParams {
-            preconditions: Some(Preconditions {
-                uid: pv.uid(),
-                resource_version: None,
-            }),
-            ..Default::default()
-        };
+        let params = uid_guarded(pv.uid());
         match api.delete(&pv.name_any(), &params).await {
             Ok(_) => Ok(()),
             Err(e) if is_not_found(&e) || is_conflict(&e) => Ok(()),
