@@ -1235,7 +1235,7 @@ mod tests {
         let affinity = pin_to_node(None, "n1");
         let pod = Pod {
             spec: Some(crate::slim::PodSpec {
-                affinity: Some(affinity),
+                affinity: Some(Box::new(affinity)),
                 ..Default::default()
             }),
             ..Default::default()

@@ -88,9 +88,11 @@ pub struct PodSpec {
     /// Pod overhead (quota).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overhead: Option<BTreeMap<String, Quantity>>,
-    /// Affinity (quota's CrossNamespacePodAffinity scope).
+    /// Affinity (quota's CrossNamespacePodAffinity scope); boxed, as
+    /// most pods have none and the cached pod's size sets its allocator
+    /// bin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub affinity: Option<api::Affinity>,
+    pub affinity: Option<Box<api::Affinity>>,
     /// Node selector.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node_selector: Option<BTreeMap<String, String>>,
@@ -148,7 +150,7 @@ pub struct PodStatus {
         deserialize_with = "shrunk",
         skip_serializing_if = "Option::is_none"
     )]
-    pub conditions: Option<Vec<api::PodCondition>>,
+    pub conditions: Option<Vec<PodCondition>>,
     /// Containers' states.
     #[serde(
         default,
@@ -189,12 +191,32 @@ pub struct ContainerStatus {
     /// Restarts so far.
     #[serde(default)]
     pub restart_count: i32,
-    /// Current state (exit codes for pod failure policies).
+    /// Current state (exit codes for pod failure policies); boxed, as
+    /// `ContainerState` is 200 bytes of which one variant is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<api::ContainerState>,
-    /// Previous state.
+    pub state: Option<Box<api::ContainerState>>,
+    /// Previous state (usually none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_state: Option<api::ContainerState>,
+    pub last_state: Option<Box<api::ContainerState>>,
+}
+
+/// The part of `PodCondition` controllers read (Ready's transition time,
+/// pod failure policies' type and status), half the size of the full one;
+/// a pod has five.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PodCondition {
+    /// `Ready`, `PodScheduled`, `DisruptionTarget`, ...
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// `True`, `False` or `Unknown`.
+    pub status: String,
+    /// When the status last changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_transition_time: Option<Time>,
+    /// Why, in one word.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// A list decoded without spare capacity: serde grows a `Vec` by
@@ -253,7 +275,7 @@ impl PodSpec {
             priority_class_name: self.priority_class_name.clone(),
             active_deadline_seconds: self.active_deadline_seconds,
             overhead: self.overhead.clone(),
-            affinity: self.affinity.clone(),
+            affinity: self.affinity.as_deref().cloned(),
             node_selector: self.node_selector.clone(),
             termination_grace_period_seconds: self.termination_grace_period_seconds,
             ..Default::default()
@@ -295,7 +317,17 @@ impl PodStatus {
         };
         api::PodStatus {
             phase: self.phase.clone(),
-            conditions: self.conditions.clone(),
+            conditions: self.conditions.as_ref().map(|c| {
+                c.iter()
+                    .map(|c| api::PodCondition {
+                        type_: c.type_.clone(),
+                        status: c.status.clone(),
+                        last_transition_time: c.last_transition_time.clone(),
+                        reason: c.reason.clone(),
+                        ..Default::default()
+                    })
+                    .collect()
+            }),
             container_statuses: statuses(&self.container_statuses),
             init_container_statuses: statuses(&self.init_container_statuses),
             pod_ip: self.pod_ip.clone(),
@@ -313,8 +345,8 @@ impl ContainerStatus {
             name: self.name.clone(),
             ready: self.ready,
             restart_count: self.restart_count,
-            state: self.state.clone(),
-            last_state: self.last_state.clone(),
+            state: self.state.as_deref().cloned(),
+            last_state: self.last_state.as_deref().cloned(),
             ..Default::default()
         }
     }
