@@ -13,9 +13,13 @@
 //!
 //! # Watchers
 //! A watcher owns a bounded queue. The dispatcher never waits for one: if a
-//! watcher's queue is full, the watcher is dropped with an error (its
-//! client re-watches, from the ring below or with a fresh list), so one
-//! slow client can neither stall the others nor grow memory without bound.
+//! watcher's queue is full, the watcher is dropped and its stream ends, as
+//! upstream's cacher ends an unresponsive watcher's. The client re-watches
+//! from the last resourceVersion it saw (replayed from the ring below, or
+//! 410 Expired and a fresh list), so one slow client can neither stall the
+//! others nor grow memory without bound. The queue is deep enough for a
+//! client busy for a few seconds under a burst (a rolling update of
+//! thousands of pods) to catch up without losing its watch.
 //! The JSON line of an event is built once and shared by every watcher that
 //! takes the event as it is.
 //!
@@ -41,9 +45,11 @@ use crate::metrics::Metrics;
 use crate::object::{CachedObject, Filter};
 
 /// Events each kind remembers for resuming watches.
-const RING_CAPACITY: usize = 1024;
-/// Messages a watcher may have queued before it is dropped.
-const WATCHER_QUEUE: usize = 1024;
+pub const RING_CAPACITY: usize = 1024;
+/// Messages a watcher may have queued before it is dropped. A queued
+/// message is a pointer to an event the cache holds anyway, and the queue
+/// allocates as it fills, so an idle watcher costs nothing for the depth.
+pub const WATCHER_QUEUE: usize = 8192;
 /// How long a read waits for the cache to reach a revision.
 const WAIT_LIMIT: Duration = Duration::from_secs(3);
 /// Keys read per page when (re)loading the whole store.

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::Bytes;
-use rkube_apiserver::cache::{WatchCache, WatchFrom, WatchMsg};
+use rkube_apiserver::cache::{RING_CAPACITY, WATCHER_QUEUE, WatchCache, WatchFrom, WatchMsg};
 use rkube_apiserver::metrics::Metrics;
 use rkube_apiserver::object::Filter;
 use rkube_store::Store;
@@ -53,14 +53,29 @@ async fn a_stalled_watcher_is_dropped_and_the_others_get_everything() {
         .subscribe(Filter::default(), WatchFrom::Now, false)
         .unwrap();
 
-    let total = 3000; // more than a watcher's queue holds
+    // More events than a watcher's queue holds, from concurrent writers
+    // so that group commit keeps the test short.
+    let writers = 32;
+    let per_writer = WATCHER_QUEUE / writers + 50;
+    let total = writers * per_writer;
     let writer = tokio::spawn({
         let store = store.clone();
-        let key = info.key(Some("default"), "cm");
         async move {
-            let mut rev = store.create(&key, configmap("cm", 0)).await.unwrap();
-            for n in 1..total {
-                rev = store.update(&key, configmap("cm", n), rev).await.unwrap();
+            let tasks: Vec<_> = (0..writers)
+                .map(|w| {
+                    let store = store.clone();
+                    let name = format!("cm-{w}");
+                    let key = info.key(Some("default"), &name);
+                    tokio::spawn(async move {
+                        let mut rev = store.create(&key, configmap(&name, 0)).await.unwrap();
+                        for n in 1..per_writer {
+                            rev = store.update(&key, configmap(&name, n), rev).await.unwrap();
+                        }
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
             }
         }
     });
@@ -124,7 +139,7 @@ async fn resuming_replays_what_was_missed_and_old_versions_expire() {
     }
 
     // Push the first revisions out of the kind's ring: 410.
-    for n in 5..1200 {
+    for n in 5..RING_CAPACITY + 100 {
         rev = store.update(&key, configmap("cm", n), rev).await.unwrap();
     }
     cache.wait_for(rev).await.unwrap();

@@ -260,12 +260,15 @@ pub async fn watch(ctx: Ctx) -> Result<Response, Status> {
                             }
                     }
                     None => {
+                        // Dropped for falling behind (or the cache was
+                        // reloaded): end the stream without an error, as
+                        // upstream does, so the client resumes from the
+                        // last resourceVersion it saw instead of listing.
                         if sub.dropped.load(Ordering::Acquire) {
-                            let status = Status::expired(format!(
-                                "watch of {} closed: the client fell too far behind; list and watch again",
-                                encoder.ctx.info().plural
-                            ));
-                            let _ = tx.send(encoder.error(&status)).await;
+                            tracing::debug!(
+                                resource = encoder.ctx.info().plural,
+                                "closing a watch that fell behind"
+                            );
                         }
                         return;
                     }
