@@ -134,6 +134,7 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
 }
 
 fn main() -> Result<()> {
+    let thp = no_transparent_huge_pages();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -143,6 +144,10 @@ fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    if let Err(e) = thp {
+        // Kernels without THP: nothing to opt out of.
+        tracing::debug!("PR_SET_THP_DISABLE: {e}");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -151,6 +156,23 @@ fn main() -> Result<()> {
         Command::Sim(args) => runtime.block_on(sim(args)),
         Command::ControllerManager(args) => runtime.block_on(controller_manager(args)),
         Command::Scheduler(args) => runtime.block_on(scheduler(args)),
+    }
+}
+
+/// Opt this process out of transparent huge pages. mimalloc asks for them
+/// on its arenas, and with THP a heap that touches a few bytes of a 2 MiB
+/// region keeps all of it resident: +12 MB on an idle controller manager,
+/// and more after churn, whose partly used regions can no longer be
+/// returned 64 KiB at a time. Small processes are the point of rkube.
+/// First thing in `main`, before the heap grows.
+fn no_transparent_huge_pages() -> std::io::Result<()> {
+    // SAFETY: PR_SET_THP_DISABLE takes plain integers and only sets a flag
+    // on this process's address space; it touches no memory of ours.
+    let rc = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 
