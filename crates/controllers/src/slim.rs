@@ -19,14 +19,15 @@ use std::collections::BTreeMap;
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::core::v1 as api;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// A Pod as the controllers cache it.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 pub struct Pod {
-    /// Standard object metadata (field ownership dropped by the informer).
-    #[serde(default)]
+    /// Standard object metadata, without field ownership (skipped while
+    /// decoding: it is most of a pod's JSON and no controller reads it).
+    #[serde(default, deserialize_with = "meta_without_managed_fields")]
     pub metadata: ObjectMeta,
     /// What the controllers read of the spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -68,8 +69,12 @@ pub struct PodSpec {
     )]
     pub tolerations: Option<Vec<api::Toleration>>,
     /// `Always`, `OnFailure` or `Never`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "opt_word",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub restart_policy: Option<Word>,
     /// Hostname (endpoints of headless Services).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
@@ -116,10 +121,14 @@ pub struct Container {
     pub ports: Option<Vec<api::ContainerPort>>,
     /// Requests and limits (quota).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resources: Option<api::ResourceRequirements>,
+    pub resources: Option<Resources>,
     /// `Always` on an init container makes it a sidecar.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "opt_word",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub restart_policy: Option<Word>,
 }
 
 /// The part of `Volume` controllers read: which claim it uses.
@@ -142,8 +151,12 @@ pub struct Volume {
 #[serde(rename_all = "camelCase")]
 pub struct PodStatus {
     /// `Pending`, `Running`, `Succeeded`, `Failed` or `Unknown`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phase: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "opt_word",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub phase: Option<Word>,
     /// Conditions (Ready, DisruptionTarget, ...).
     #[serde(
         default,
@@ -191,13 +204,205 @@ pub struct ContainerStatus {
     /// Restarts so far.
     #[serde(default)]
     pub restart_count: i32,
-    /// Current state (exit codes for pod failure policies); boxed, as
-    /// `ContainerState` is 200 bytes of which one variant is set.
+    /// Current state (exit codes for pod failure policies).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<Box<api::ContainerState>>,
-    /// Previous state (usually none).
+    pub state: Option<ContainerState>,
+}
+
+/// A container's state: `api::ContainerState` is 200 bytes, nearly all of
+/// it the terminated variant, which only finished containers have.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct ContainerState {
+    /// Waiting to start (with why).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_state: Option<Box<api::ContainerState>>,
+    pub waiting: Option<api::ContainerStateWaiting>,
+    /// Running since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running: Option<api::ContainerStateRunning>,
+    /// Finished (exit code, times).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terminated: Option<Box<api::ContainerStateTerminated>>,
+}
+
+/// A container's requests and limits, as short lists: a `BTreeMap` node
+/// is 544 bytes however few entries it holds, and most containers name
+/// one or two resources.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct Resources {
+    /// Requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<ResourceList>,
+    /// Limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<ResourceList>,
+}
+
+/// Resource name → quantity, sorted by name, decoded from and encoded as
+/// a JSON object.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ResourceList(Box<[(Word, Quantity)]>);
+
+impl ResourceList {
+    /// The quantity of a resource.
+    pub fn get(&self, name: &str) -> Option<&Quantity> {
+        self.0
+            .binary_search_by(|(n, _)| n.as_ref().cmp(name))
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
+
+    fn to_api(&self) -> BTreeMap<String, Quantity> {
+        self.0
+            .iter()
+            .map(|(n, q)| (n.to_string(), q.clone()))
+            .collect()
+    }
+}
+
+impl<'de> Deserialize<'de> for ResourceList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> serde::de::Visitor<'de> for Entries {
+            type Value = ResourceList;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map of resource names to quantities")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ResourceList, A::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(2));
+                while let Some(Known(name)) = map.next_key()? {
+                    entries.push((name, map.next_value()?));
+                }
+                entries.sort_by(|a: &(Word, Quantity), b| a.0.cmp(&b.0));
+                entries.dedup_by(|a, b| a.0 == b.0);
+                Ok(ResourceList(entries.into_boxed_slice()))
+            }
+        }
+        d.deserialize_map(Entries)
+    }
+}
+
+impl Serialize for ResourceList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(n, q)| (n, q)))
+    }
+}
+
+/// A string that is nearly always one of a few words the API defines
+/// (`True`, `Ready`, `Running`, `cpu`, ...): those decode to a static
+/// string, without an allocation; anything else is kept as it came.
+pub type Word = Cow<'static, str>;
+
+/// The words [`Word`] knows, sorted.
+const WORDS: &[&str] = &[
+    "Always",
+    "ContainersReady",
+    "DisruptionTarget",
+    "Failed",
+    "False",
+    "Initialized",
+    "Never",
+    "OnFailure",
+    "Pending",
+    "PodCompleted",
+    "PodReadyToStartContainers",
+    "PodScheduled",
+    "Ready",
+    "Running",
+    "Succeeded",
+    "True",
+    "Unknown",
+    "cpu",
+    "ephemeral-storage",
+    "memory",
+    "pods",
+];
+
+/// A [`Word`] as serde decodes it.
+struct Known(Word);
+
+impl<'de> Deserialize<'de> for Known {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Known;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Known, E> {
+                Ok(Known(match WORDS.binary_search(&v) {
+                    Ok(i) => Cow::Borrowed(WORDS[i]),
+                    Err(_) => Cow::Owned(v.to_owned()),
+                }))
+            }
+        }
+        d.deserialize_str(Visitor)
+    }
+}
+
+fn word<'de, D: Deserializer<'de>>(d: D) -> Result<Word, D::Error> {
+    Ok(Known::deserialize(d)?.0)
+}
+
+fn opt_word<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Word>, D::Error> {
+    Ok(Option::<Known>::deserialize(d)?.map(|k| k.0))
+}
+
+/// `ObjectMeta` with `managedFields` skipped rather than decoded and
+/// dropped: serde ignores fields a struct does not name without
+/// allocating for them.
+fn meta_without_managed_fields<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Meta {
+        #[serde(default)]
+        annotations: Option<BTreeMap<String, String>>,
+        #[serde(default)]
+        creation_timestamp: Option<Time>,
+        #[serde(default)]
+        deletion_grace_period_seconds: Option<i64>,
+        #[serde(default)]
+        deletion_timestamp: Option<Time>,
+        #[serde(default)]
+        finalizers: Option<Vec<String>>,
+        #[serde(default)]
+        generate_name: Option<String>,
+        #[serde(default)]
+        generation: Option<i64>,
+        #[serde(default)]
+        labels: Option<BTreeMap<String, String>>,
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        namespace: Option<String>,
+        #[serde(default, deserialize_with = "shrunk")]
+        owner_references: Option<Vec<OwnerReference>>,
+        #[serde(default)]
+        resource_version: Option<String>,
+        #[serde(default)]
+        uid: Option<String>,
+    }
+    let m = Option::<Meta>::deserialize(d)?;
+    Ok(m.map(|m| ObjectMeta {
+        annotations: m.annotations,
+        creation_timestamp: m.creation_timestamp,
+        deletion_grace_period_seconds: m.deletion_grace_period_seconds,
+        deletion_timestamp: m.deletion_timestamp,
+        finalizers: m.finalizers,
+        generate_name: m.generate_name,
+        generation: m.generation,
+        labels: m.labels,
+        name: m.name,
+        namespace: m.namespace,
+        owner_references: m.owner_references,
+        resource_version: m.resource_version,
+        uid: m.uid,
+        managed_fields: None,
+        self_link: None,
+    })
+    .unwrap_or_default())
 }
 
 /// The part of `PodCondition` controllers read (Ready's transition time,
@@ -207,10 +412,11 @@ pub struct ContainerStatus {
 #[serde(rename_all = "camelCase")]
 pub struct PodCondition {
     /// `Ready`, `PodScheduled`, `DisruptionTarget`, ...
-    #[serde(rename = "type")]
-    pub type_: String,
+    #[serde(rename = "type", deserialize_with = "word")]
+    pub type_: Word,
     /// `True`, `False` or `Unknown`.
-    pub status: String,
+    #[serde(deserialize_with = "word")]
+    pub status: Word,
     /// When the status last changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_transition_time: Option<Time>,
@@ -268,7 +474,7 @@ impl PodSpec {
                 .as_ref()
                 .map(|v| v.iter().map(Volume::to_api).collect()),
             tolerations: self.tolerations.clone(),
-            restart_policy: self.restart_policy.clone(),
+            restart_policy: self.restart_policy.as_ref().map(|w| w.to_string()),
             hostname: self.hostname.clone(),
             subdomain: self.subdomain.clone(),
             priority: self.priority,
@@ -288,8 +494,12 @@ impl Container {
         api::Container {
             name: self.name.clone(),
             ports: self.ports.clone(),
-            resources: self.resources.clone(),
-            restart_policy: self.restart_policy.clone(),
+            resources: self.resources.as_ref().map(|r| api::ResourceRequirements {
+                requests: r.requests.as_ref().map(ResourceList::to_api),
+                limits: r.limits.as_ref().map(ResourceList::to_api),
+                claims: None,
+            }),
+            restart_policy: self.restart_policy.as_ref().map(|w| w.to_string()),
             ..Default::default()
         }
     }
@@ -316,12 +526,12 @@ impl PodStatus {
                 .map(|s| s.iter().map(ContainerStatus::to_api).collect())
         };
         api::PodStatus {
-            phase: self.phase.clone(),
+            phase: self.phase.as_ref().map(|w| w.to_string()),
             conditions: self.conditions.as_ref().map(|c| {
                 c.iter()
                     .map(|c| api::PodCondition {
-                        type_: c.type_.clone(),
-                        status: c.status.clone(),
+                        type_: c.type_.to_string(),
+                        status: c.status.to_string(),
                         last_transition_time: c.last_transition_time.clone(),
                         reason: c.reason.clone(),
                         ..Default::default()
@@ -345,8 +555,11 @@ impl ContainerStatus {
             name: self.name.clone(),
             ready: self.ready,
             restart_count: self.restart_count,
-            state: self.state.as_deref().cloned(),
-            last_state: self.last_state.as_deref().cloned(),
+            state: self.state.as_ref().map(|s| api::ContainerState {
+                waiting: s.waiting.clone(),
+                running: s.running.clone(),
+                terminated: s.terminated.as_deref().cloned(),
+            }),
             ..Default::default()
         }
     }
@@ -441,5 +654,64 @@ mod tests {
                 .is_some()
         );
         assert_eq!(back.status.unwrap().phase.as_deref(), Some("Running"));
+    }
+
+    #[test]
+    fn skips_field_ownership_and_stores_common_words_and_resources_compactly() {
+        let slim: Pod = serde_json::from_value(json!({
+            "metadata": {"name": "p", "uid": "u",
+                "managedFields": [{"manager": "m", "operation": "Update",
+                    "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {}}}]},
+            "spec": {"restartPolicy": "Never", "containers": [{"name": "c",
+                "resources": {"requests": {"memory": "16Mi", "cpu": "10m", "example.com/gpu": "1"},
+                              "limits": {"cpu": "1"}}}]},
+            "status": {"phase": "Running",
+                "conditions": [{"type": "Ready", "status": "True"},
+                               {"type": "example.com/Gate", "status": "False"}],
+                "containerStatuses": [{"name": "c", "ready": false, "restartCount": 0,
+                    "state": {"terminated": {"exitCode": 3}},
+                    "lastState": {"terminated": {"exitCode": 1}}}]}
+        }))
+        .unwrap();
+        assert_eq!(slim.metadata.name.as_deref(), Some("p"));
+        assert!(slim.metadata.managed_fields.is_none());
+
+        let status = slim.status.as_ref().unwrap();
+        let conditions = status.conditions.as_ref().unwrap();
+        assert!(matches!(conditions[0].type_, Cow::Borrowed("Ready")));
+        assert!(matches!(conditions[0].status, Cow::Borrowed("True")));
+        assert!(matches!(status.phase, Some(Cow::Borrowed("Running"))));
+        assert!(matches!(conditions[1].type_, Cow::Owned(ref t) if t == "example.com/Gate"));
+        let state = status.container_statuses.as_ref().unwrap()[0]
+            .state
+            .as_ref()
+            .unwrap();
+        assert_eq!(state.terminated.as_ref().unwrap().exit_code, 3);
+
+        let resources = slim.spec.as_ref().unwrap().containers[0]
+            .resources
+            .as_ref()
+            .unwrap();
+        let requests = resources.requests.as_ref().unwrap();
+        assert_eq!(requests.get("cpu"), Some(&Quantity("10m".into())));
+        assert_eq!(requests.get("memory"), Some(&Quantity("16Mi".into())));
+        assert_eq!(requests.get("example.com/gpu"), Some(&Quantity("1".into())));
+        assert_eq!(requests.get("pods"), None);
+
+        let full = slim.to_api();
+        let api_resources = full.spec.as_ref().unwrap().containers[0]
+            .resources
+            .clone()
+            .unwrap();
+        assert_eq!(
+            serde_json::to_value(&api_resources).unwrap(),
+            json!({"requests": {"cpu": "10m", "memory": "16Mi", "example.com/gpu": "1"},
+                   "limits": {"cpu": "1"}})
+        );
+        let api_state = full.status.unwrap().container_statuses.unwrap()[0]
+            .state
+            .clone()
+            .unwrap();
+        assert_eq!(api_state.terminated.unwrap().exit_code, 3);
     }
 }
