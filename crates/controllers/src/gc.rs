@@ -65,30 +65,51 @@ const WAIT_FOR_DEPENDENTS: Duration = Duration::from_secs(1);
 /// Resources the collector does not watch (upstream ignores events).
 const IGNORED: &[(&str, &str)] = &[("", "events"), ("events.k8s.io", "events")];
 
-/// What the collector knows of an object.
-#[derive(Clone, Debug)]
-struct Node {
+/// An object's kind, shared by every node of the kind.
+#[derive(Debug, PartialEq, Eq)]
+struct Kind {
     api_version: String,
     kind: String,
-    namespace: Option<String>,
-    name: String,
-    uid: String,
-    owners: Vec<OwnerReference>,
+}
+
+impl Kind {
+    fn of(ar: &ApiResource) -> Arc<Kind> {
+        Arc::new(Kind {
+            api_version: ar.api_version.clone(),
+            kind: ar.kind.clone(),
+        })
+    }
+}
+
+/// What the collector knows of an object. The graph holds one per object
+/// in the cluster, so it is kept small: the kind is shared per resource,
+/// the namespace per namespace, and the uid between the node, its key in
+/// the graph and its entries in its owners' dependent sets.
+#[derive(Clone, Debug)]
+struct Node {
+    kind: Arc<Kind>,
+    namespace: Option<Arc<str>>,
+    name: Box<str>,
+    uid: Arc<str>,
+    owners: Box<[OwnerReference]>,
     deleting: bool,
-    finalizers: Vec<String>,
+    finalizers: Box<[String]>,
 }
 
 impl Node {
-    fn from_meta(ar: &ApiResource, meta: &ObjectMeta) -> Option<Node> {
+    fn from_meta(kind: &Arc<Kind>, meta: &ObjectMeta, graph: &Graph) -> Option<Node> {
         Some(Node {
-            api_version: ar.api_version.clone(),
-            kind: ar.kind.clone(),
-            namespace: meta.namespace.clone().filter(|n| !n.is_empty()),
-            name: meta.name.clone()?,
-            uid: meta.uid.clone()?,
-            owners: meta.owner_references.clone().unwrap_or_default(),
+            kind: kind.clone(),
+            namespace: meta
+                .namespace
+                .as_deref()
+                .filter(|n| !n.is_empty())
+                .map(|n| graph.namespace(n)),
+            name: meta.name.as_deref()?.into(),
+            uid: meta.uid.as_deref()?.into(),
+            owners: meta.owner_references.as_deref().unwrap_or_default().into(),
             deleting: meta.deletion_timestamp.is_some(),
-            finalizers: meta.finalizers.clone().unwrap_or_default(),
+            finalizers: meta.finalizers.as_deref().unwrap_or_default().into(),
         })
     }
 
@@ -103,8 +124,8 @@ impl Node {
 
     fn describe(&self) -> String {
         match &self.namespace {
-            Some(ns) => format!("{} {ns}/{}", self.kind, self.name),
-            None => format!("{} {}", self.kind, self.name),
+            Some(ns) => format!("{} {ns}/{}", self.kind.kind, self.name),
+            None => format!("{} {}", self.kind.kind, self.name),
         }
     }
 }
@@ -119,9 +140,11 @@ struct Resource {
 /// Every object, and who owns whom.
 #[derive(Default)]
 struct Graph {
-    nodes: RwLock<HashMap<String, Node>>,
+    nodes: RwLock<HashMap<Arc<str>, Node>>,
     /// Owner uid → dependent uids.
-    dependents: RwLock<HashMap<String, HashSet<String>>>,
+    dependents: RwLock<HashMap<Arc<str>, HashSet<Arc<str>>>>,
+    /// Namespace names, shared by the nodes in them.
+    namespaces: Mutex<HashSet<Arc<str>>>,
     /// `apiVersion` + kind → resource (every served version).
     kinds: RwLock<HashMap<(String, String), Resource>>,
     /// Whether the first discovery's watches have all listed.
@@ -135,8 +158,19 @@ impl Graph {
         self.nodes.read().get(uid).cloned()
     }
 
+    /// The shared copy of a namespace's name.
+    fn namespace(&self, name: &str) -> Arc<str> {
+        let mut names = self.namespaces.lock();
+        if let Some(n) = names.get(name) {
+            return n.clone();
+        }
+        let n: Arc<str> = name.into();
+        names.insert(n.clone());
+        n
+    }
+
     fn dependents_of(&self, uid: &str) -> Vec<Node> {
-        let deps: Vec<String> = self
+        let deps: Vec<Arc<str>> = self
             .dependents
             .read()
             .get(uid)
@@ -144,6 +178,16 @@ impl Graph {
             .unwrap_or_default();
         let nodes = self.nodes.read();
         deps.iter().filter_map(|d| nodes.get(d).cloned()).collect()
+    }
+
+    /// The uids of the nodes with a change to look at.
+    fn uids_where(&self, f: impl Fn(&Node) -> bool) -> Vec<String> {
+        self.nodes
+            .read()
+            .values()
+            .filter(|n| f(n))
+            .map(|n| n.uid.to_string())
+            .collect()
     }
 
     fn resource(&self, api_version: &str, kind: &str) -> Option<Resource> {
@@ -154,49 +198,67 @@ impl Graph {
     }
 
     /// Record an object; queue what its change concerns.
-    fn apply(&self, node: Node, queue: &WorkQueue) {
-        let uid = node.uid.clone();
-        let old = self.nodes.write().insert(uid.clone(), node.clone());
-        let old_owners: HashSet<String> = old
+    fn apply(&self, mut node: Node, queue: &WorkQueue) {
+        let old = {
+            let mut nodes = self.nodes.write();
+            // One allocation of the uid for as long as the object lives.
+            if let Some((uid, _)) = nodes.get_key_value(&*node.uid) {
+                node.uid = uid.clone();
+            }
+            nodes.insert(node.uid.clone(), node.clone())
+        };
+        let uid = &node.uid;
+        let old_owners: HashSet<&str> = old
             .as_ref()
-            .map(|o| o.owners.iter().map(|r| r.uid.clone()).collect())
+            .map(|o| o.owners.iter().map(|r| r.uid.as_str()).collect())
             .unwrap_or_default();
-        let new_owners: HashSet<String> = node.owners.iter().map(|r| r.uid.clone()).collect();
+        let new_owners: HashSet<&str> = node.owners.iter().map(|r| r.uid.as_str()).collect();
         {
             let mut deps = self.dependents.write();
-            for gone in old_owners.difference(&new_owners) {
+            for &gone in old_owners.difference(&new_owners) {
                 if let Some(s) = deps.get_mut(gone) {
-                    s.remove(&uid);
+                    s.remove(uid);
                     if s.is_empty() {
                         deps.remove(gone);
                     }
                 }
             }
-            for owner in &new_owners {
-                deps.entry(owner.clone()).or_default().insert(uid.clone());
+            for &owner in &new_owners {
+                match deps.get_mut(owner) {
+                    Some(s) => {
+                        s.insert(uid.clone());
+                    }
+                    None => {
+                        deps.insert(owner.into(), HashSet::from([uid.clone()]));
+                    }
+                }
             }
         }
         // Owners waiting for their dependents: this one changed (or left).
-        for owner in old_owners.union(&new_owners) {
+        for &owner in old_owners.union(&new_owners) {
             if self.node(owner).is_some_and(|o| o.deleting_dependents()) {
-                queue.add(owner.clone());
+                queue.add(owner.to_owned());
             }
         }
         let nodes = self.nodes.read();
         // An owner the graph does not know: check it.
-        if node.owners.iter().any(|r| !nodes.contains_key(&r.uid)) {
-            queue.add(uid.clone());
+        if node
+            .owners
+            .iter()
+            .any(|r| !nodes.contains_key(r.uid.as_str()))
+        {
+            queue.add(uid.to_string());
         }
         drop(nodes);
         let changed_owners = old.as_ref().is_none_or(|o| o.owners != node.owners);
         if changed_owners && !node.owners.is_empty() {
-            queue.add(uid.clone());
+            queue.add(uid.to_string());
         }
         if node.deleting && (node.has_finalizer(ORPHAN) || node.has_finalizer(FOREGROUND)) {
-            queue.add(uid.clone());
+            queue.add(uid.to_string());
             if node.deleting_dependents() && !old.as_ref().is_some_and(Node::deleting_dependents) {
-                for d in self.dependents_of(&uid) {
-                    queue.add(d.uid);
+                for d in self.dependents_of(uid) {
+                    queue.add(d.uid.to_string());
                 }
             }
         }
@@ -210,10 +272,10 @@ impl Graph {
         {
             let mut deps = self.dependents.write();
             for r in &old.owners {
-                if let Some(s) = deps.get_mut(&r.uid) {
+                if let Some(s) = deps.get_mut(r.uid.as_str()) {
                     s.remove(uid);
                     if s.is_empty() {
-                        deps.remove(&r.uid);
+                        deps.remove(r.uid.as_str());
                     }
                 }
             }
@@ -225,7 +287,7 @@ impl Graph {
         }
         if let Some(deps) = self.dependents.read().get(uid) {
             for d in deps {
-                queue.add(d.clone());
+                queue.add(d.to_string());
             }
         }
     }
@@ -273,15 +335,7 @@ pub fn controller(cluster: &Arc<Cluster>, options: &Options) -> Controller {
     *gc.discovery.lock() = Some(task);
     let resync = {
         let graph = graph.clone();
-        move || {
-            graph
-                .nodes
-                .read()
-                .values()
-                .filter(|n| !n.owners.is_empty() || n.deleting)
-                .map(|n| n.uid.clone())
-                .collect()
-        }
+        move || graph.uids_where(|n| !n.owners.is_empty() || n.deleting)
     };
     Controller::new(
         "garbagecollector",
@@ -452,7 +506,11 @@ impl Gc {
 
     async fn node_api(&self, node: &Node) -> Result<Api<DynamicObject>> {
         Ok(self
-            .api_for(&node.api_version, &node.kind, node.namespace.as_deref())
+            .api_for(
+                &node.kind.api_version,
+                &node.kind.kind,
+                node.namespace.as_deref(),
+            )
             .await?
             .0)
     }
@@ -539,7 +597,7 @@ impl Gc {
         let api = self.node_api(node).await?;
         let dp = DeleteParams {
             propagation_policy: Some(policy),
-            ..uid_guarded(Some(node.uid.clone()))
+            ..uid_guarded(Some(node.uid.to_string()))
         };
         match api.delete(&node.name, &dp).await {
             Ok(_) => Ok(()),
@@ -553,7 +611,7 @@ impl Gc {
     async fn remove_owner_refs(&self, node: &Node, gone: &HashSet<&str>) -> Result<()> {
         let api = self.node_api(node).await?;
         let mut current = match api.get_metadata_opt(&node.name).await? {
-            Some(m) if m.metadata.uid.as_deref() == Some(node.uid.as_str()) => m,
+            Some(m) if m.metadata.uid.as_deref() == Some(&*node.uid) => m,
             _ => return Ok(()),
         };
         let refs = current.metadata.owner_references.take().unwrap_or_default();
@@ -570,7 +628,7 @@ impl Gc {
             json!(kept)
         };
         let patch = json!({"metadata": {
-            "uid": node.uid,
+            "uid": &*node.uid,
             "resourceVersion": current.metadata.resource_version,
             "ownerReferences": kept,
         }});
@@ -590,7 +648,7 @@ impl Gc {
     async fn remove_finalizer(&self, node: &Node, finalizer: &str) -> Result<()> {
         let api = self.node_api(node).await?;
         let current = match api.get_metadata_opt(&node.name).await? {
-            Some(m) if m.metadata.uid.as_deref() == Some(node.uid.as_str()) => m,
+            Some(m) if m.metadata.uid.as_deref() == Some(&*node.uid) => m,
             _ => return Ok(()),
         };
         let Some(patch) = crate::writes::finalizer_patch(&current.metadata, finalizer, false)
@@ -612,7 +670,7 @@ impl Gc {
     /// Orphan deletion: the dependents lose their reference to `node`,
     /// then `node` loses its `orphan` finalizer.
     async fn orphan_dependents(&self, node: &Node) -> Result<()> {
-        let gone: HashSet<&str> = [node.uid.as_str()].into();
+        let gone: HashSet<&str> = [&*node.uid].into();
         let results = futures::stream::iter(self.graph.dependents_of(&node.uid))
             .map(|d| {
                 let gone = &gone;
@@ -636,7 +694,7 @@ impl Gc {
             .filter(|d| {
                 d.owners
                     .iter()
-                    .any(|r| r.uid == node.uid && r.block_owner_deletion == Some(true))
+                    .any(|r| *r.uid == *node.uid && r.block_owner_deletion == Some(true))
             })
             .collect();
         if blocking.is_empty() {
@@ -645,7 +703,7 @@ impl Gc {
         }
         for d in &dependents {
             if !d.deleting || d.deleting_dependents() {
-                self.queue.add(d.uid.clone());
+                self.queue.add(d.uid.to_string());
             }
         }
         Ok(Some(WAIT_FOR_DEPENDENTS))
@@ -672,12 +730,13 @@ async fn monitor(
     let stream = watcher::watcher(api, watcher::Config::default().any_semantic()).default_backoff();
     futures::pin_mut!(stream);
     let is_crd = ar.group == "apiextensions.k8s.io" && ar.kind == "CustomResourceDefinition";
-    let mut relist: Option<HashSet<String>> = None;
+    let kind = Kind::of(&ar);
+    let mut relist: Option<HashSet<Arc<str>>> = None;
     while let Some(event) = stream.next().await {
         match event {
             Ok(Event::Init) => relist = Some(HashSet::new()),
             Ok(Event::InitApply(obj)) => {
-                if let Some(node) = node_of(&ar, &obj) {
+                if let Some(node) = Node::from_meta(&kind, &obj.metadata, &graph) {
                     if let Some(r) = relist.as_mut() {
                         r.insert(node.uid.clone());
                     }
@@ -687,14 +746,7 @@ async fn monitor(
             Ok(Event::InitDone) => {
                 if let Some(seen) = relist.take() {
                     // Objects of this kind that vanished while not watched.
-                    let gone: Vec<String> = graph
-                        .nodes
-                        .read()
-                        .values()
-                        .filter(|n| n.api_version == ar.api_version && n.kind == ar.kind)
-                        .filter(|n| !seen.contains(&n.uid))
-                        .map(|n| n.uid.clone())
-                        .collect();
+                    let gone = graph.uids_where(|n| *n.kind == *kind && !seen.contains(&n.uid));
                     for uid in gone {
                         graph.delete(&uid, &queue);
                     }
@@ -702,7 +754,7 @@ async fn monitor(
                 listed.send_replace(true);
             }
             Ok(Event::Apply(obj)) => {
-                if let Some(node) = node_of(&ar, &obj) {
+                if let Some(node) = Node::from_meta(&kind, &obj.metadata, &graph) {
                     graph.apply(node, &queue);
                 }
                 if is_crd {
@@ -725,10 +777,10 @@ async fn monitor(
 /// Feeds the graph the changes a shared informer sees of `ar`'s objects
 /// (a relisting informer reports what vanished as deleted).
 fn metadata_sink(ar: &ApiResource, graph: &Arc<Graph>, queue: &WorkQueue) -> MetadataSink {
-    let (ar, graph, queue) = (ar.clone(), graph.clone(), queue.clone());
+    let (kind, graph, queue) = (Kind::of(ar), graph.clone(), queue.clone());
     Arc::new(move |change| match change {
         Change::Applied { new, .. } => {
-            if let Some(node) = Node::from_meta(&ar, new) {
+            if let Some(node) = Node::from_meta(&kind, new, &graph) {
                 graph.apply(node, &queue);
             }
         }
@@ -740,18 +792,16 @@ fn metadata_sink(ar: &ApiResource, graph: &Arc<Graph>, queue: &WorkQueue) -> Met
     })
 }
 
-fn node_of(ar: &ApiResource, obj: &PartialObjectMeta<DynamicObject>) -> Option<Node> {
-    Node::from_meta(ar, &obj.metadata)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn node(uid: &str, owners: &[(&str, bool)], deleting: bool, finalizers: &[&str]) -> Node {
         Node {
-            api_version: "v1".into(),
-            kind: "ConfigMap".into(),
+            kind: Arc::new(Kind {
+                api_version: "v1".into(),
+                kind: "ConfigMap".into(),
+            }),
             namespace: Some("default".into()),
             name: uid.into(),
             uid: uid.into(),
