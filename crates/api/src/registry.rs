@@ -264,9 +264,10 @@ pub enum Operation<'a> {
     /// the server already merged what the subresource may change, so the
     /// kind's `prepare_update` (which guards the main resource) is skipped.
     UpdateSubresource(&'a Value),
-    /// A pod bound to a node (`pods/binding`): the object is validated as
-    /// it is, without the update rules that forbid changing `nodeName`,
-    /// as upstream's binding storage writes it.
+    /// A pod bound to a node (`pods/binding`): written as the binding made
+    /// it, with only its metadata checked, as upstream's binding storage
+    /// writes it (no defaulting, no validation of the rest, which was
+    /// admitted when it was written).
     Bind,
 }
 
@@ -324,6 +325,26 @@ impl<S: Strategy> TypedKind<S> {
     }
 }
 
+impl<S: Strategy> TypedKind<S> {
+    /// A stored pod with `nodeName`, the `PodScheduled` condition and the
+    /// binding's annotations set. Upstream's binding storage writes it as
+    /// it is, without the kind's defaulting and validation (the rest of
+    /// the object was admitted when it was written); only the metadata,
+    /// which may carry new annotations, is checked here.
+    fn admit_binding(obj: Value) -> Result<Value, Status> {
+        let info = &S::INFO;
+        let meta: ObjectMeta = serde_json::from_value(obj["metadata"].clone())
+            .map_err(|e| Status::internal(format!("stored object is unreadable: {e}")))?;
+        let mut errs = Errors::default();
+        validate_object_meta(&meta, info, &mut errs);
+        if !errs.is_empty() {
+            let name = meta.name.unwrap_or_default();
+            return Err(Status::invalid(info.group, info.kind, &name, &errs.0));
+        }
+        Ok(obj)
+    }
+}
+
 impl<S: Strategy> Default for TypedKind<S> {
     fn default() -> Self {
         Self::new()
@@ -337,6 +358,9 @@ impl<S: Strategy> Kind for TypedKind<S> {
 
     fn admit(&self, obj: Value, op: Operation<'_>) -> Result<Value, Status> {
         let info = &S::INFO;
+        if matches!(op, Operation::Bind) {
+            return Self::admit_binding(obj);
+        }
         let mut typed = Self::decode(obj)?;
         S::default(&mut typed);
         let mut errs = Errors::default();
@@ -345,7 +369,7 @@ impl<S: Strategy> Kind for TypedKind<S> {
                 S::prepare_create(&mut typed);
                 None
             }
-            Operation::Bind => None,
+            Operation::Bind => unreachable!("bindings are admitted above"),
             Operation::Update(old) | Operation::UpdateSubresource(old) => {
                 let old = Self::decode(old.clone()).map_err(|e| {
                     Status::internal(format!("stored object is unreadable: {}", e.message))
@@ -358,7 +382,6 @@ impl<S: Strategy> Kind for TypedKind<S> {
         };
         validate_object_meta(k8s_openapi::Metadata::metadata(&typed), info, &mut errs);
         match &old {
-            None if matches!(op, Operation::Bind) => S::validate(&typed, &mut errs),
             None => S::validate_create(&typed, &mut errs),
             Some(old) => {
                 S::validate(&typed, &mut errs);

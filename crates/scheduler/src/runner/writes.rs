@@ -25,6 +25,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time
 use k8s_openapi::jiff::Timestamp;
 use kube::Client;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams, Preconditions};
+use serde::de::IgnoredAny;
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, mpsc};
 use tracing::{debug, warn};
@@ -265,10 +266,23 @@ impl Writer {
             event_time: Some(MicroTime(Timestamp::now())),
             ..Event::default()
         };
-        let api: Api<Event> = Api::namespaced(self.client.clone(), &pod.namespace);
-        if let Err(e) = api.create(&PostParams::default(), &event).await {
+        if let Err(e) = self.create_unread(&pod.namespace, &event).await {
             warn!(pod = %pod.key, reason = ev.reason, "creating an event: {}", api_message(&e));
         }
+    }
+
+    /// Create an object without decoding the server's copy of it, which
+    /// no caller reads (a scheduled pod costs two events; decoding each
+    /// response in full, field ownership included, was wasted work).
+    async fn create_unread<K>(&self, namespace: &str, obj: &K) -> Result<(), kube::Error>
+    where
+        K: kube::Resource<DynamicType = ()> + serde::Serialize,
+    {
+        let body = serde_json::to_vec(obj).map_err(kube::Error::SerdeError)?;
+        let request = kube::core::Request::new(K::url_path(&(), Some(namespace)))
+            .create(&PostParams::default(), body)
+            .map_err(kube::Error::BuildRequest)?;
+        self.client.request::<IgnoredAny>(request).await.map(drop)
     }
 
     /// Write an event about a pod in the background.
@@ -297,7 +311,7 @@ impl Writer {
             };
             let result = w
                 .pods(&pod.namespace)
-                .create_subresource::<_, Value>("binding", &pod.name, &params, &binding)
+                .create_subresource::<_, IgnoredAny>("binding", &pod.name, &params, &binding)
                 .await;
             let (key, uid) = (pod.key.clone(), pod.uid.clone());
             match result {
