@@ -81,6 +81,12 @@ use writes::{FailureEvents, Outcome, PodEvent, Writer};
 /// most.
 const MAX_EVENTS_PER_BATCH: usize = 1024;
 
+/// How long the loop runs scheduling cycles before it yields its worker
+/// thread. Yielding after every cycle gave it one cycle per pass of the
+/// runtime's run queue, which a burst of API requests fills: while 10,000
+/// pods were being created, binding all but stopped.
+const CYCLE_SLICE: Duration = Duration::from_millis(2);
+
 /// A running scheduler, from [`start`].
 #[derive(Debug)]
 pub struct SchedulerHandle {
@@ -371,9 +377,16 @@ impl Scheduler {
                 if (&mut shutdown).now_or_never().is_some() {
                     break;
                 }
-                self.drain(&mut changes)?;
-                if let Some(pod) = self.queue.pop(Instant::now()) {
+                let slice_end = Instant::now() + CYCLE_SLICE;
+                loop {
+                    self.drain(&mut changes)?;
+                    let Some(pod) = self.queue.pop(Instant::now()) else {
+                        break;
+                    };
                     self.schedule_one(pod);
+                    if Instant::now() >= slice_end {
+                        break;
+                    }
                 }
                 tokio::task::yield_now().await;
                 continue;
