@@ -216,6 +216,45 @@ fn scheduler_rows(rkube: &Path, bench: &Path, rows: &mut Vec<Row>) -> Result<()>
     Ok(())
 }
 
+/// The scheduling algorithm alone (`rkube-bench schedule-only`): the same
+/// workloads in process, without the API, and the RSS of a process holding
+/// a scheduler snapshot of 5,000 nodes and 50,000 pods.
+fn scheduler_only_rows(bench: &Path, rows: &mut Vec<Row>) -> Result<()> {
+    for workload in [
+        "SchedulingBasic",
+        "NodeAffinity",
+        "PodAntiAffinity",
+        "TopologySpreading",
+    ] {
+        let value = match run_bench(bench, &["schedule-only", workload]) {
+            Ok(r) => format!("{:.0} pods/s", r["per_sec"].as_f64().unwrap_or(0.0)),
+            Err(e) => format!("failed: {}", format!("{e:#}").replace('\n', " ")),
+        };
+        rows.push(Row {
+            what: format!("  scheduler alone, no API: {workload}"),
+            value,
+            target: "(report)".into(),
+            ok: true,
+        });
+    }
+    let value = match run_bench(bench, &["schedule-only", "SchedulerMemory"]) {
+        Ok(r) => format!(
+            "{:.0} MB ({:.0} MB before the snapshot; {:.0} pods/s)",
+            r["rss_after_mb"].as_f64().unwrap_or(0.0),
+            r["rss_before_mb"].as_f64().unwrap_or(0.0),
+            r["per_sec"].as_f64().unwrap_or(0.0),
+        ),
+        Err(e) => format!("failed: {}", format!("{e:#}").replace('\n', " ")),
+    };
+    rows.push(Row {
+        what: "  scheduler alone: RSS with 5,000 nodes and 50,000 pods".into(),
+        value,
+        target: "(report)".into(),
+        ok: true,
+    });
+    Ok(())
+}
+
 /// RSS of a process, in MB.
 fn rss_mb(pid: u32) -> Result<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
@@ -381,6 +420,7 @@ pub fn run(root: &Path, only: Option<&str>) -> Result<()> {
     }
     if only.is_none_or(|g| g == "scheduler") {
         scheduler_rows(&rkube, &bench, &mut rows)?;
+        scheduler_only_rows(&bench, &mut rows)?;
     }
     if only.is_none_or(|g| g == "controllers") {
         controller_rows(&rkube, &bench, &mut rows)?;

@@ -680,3 +680,118 @@ pub async fn run(kubeconfig: &str, workload: &str, opts: Options) -> Result<Valu
         "setup_init_pods_s": init_s,
     }))
 }
+
+// ------------------------------------------------------- without the API
+
+/// `rkube-bench schedule-only WORKLOAD`: the scheduling algorithm alone, in
+/// this process, on the workload's nodes and pods: the same node template
+/// and labels as the simulator's, the existing pods scheduled first, then
+/// the measured ones timed (each decision assumed into the snapshot, as
+/// the scheduler does before binding). No API, no watches, no writes.
+/// `SchedulerMemory` instead schedules 50,000 pods on SchedulingBasic's
+/// 5,000 nodes and reports the process's RSS before and after.
+pub fn run_in_process(workload: &str) -> Result<Value> {
+    let memory = workload == "SchedulerMemory";
+    let name = if memory { "SchedulingBasic" } else { workload };
+    let Some(w) = WORKLOADS.iter().find(|w| w.name == name) else {
+        let names: Vec<&str> = WORKLOADS.iter().map(|w| w.name).collect();
+        bail!(
+            "unknown workload {workload:?}; one of {}, SchedulerMemory",
+            names.join(", ")
+        );
+    };
+    if w.name == "PreemptionBasic" {
+        bail!("PreemptionBasic needs the API: preemption deletes its victims through it");
+    }
+    let rss_before = rss_mb()?;
+    let mut snapshot = rkube_scheduler::Snapshot::new();
+    for i in 0..w.nodes {
+        snapshot.upsert_node(sim_node(i, w.zones)?);
+    }
+    let mut framework = rkube_scheduler::Framework::new(rkube_scheduler::Profile::default())
+        .map_err(|e| anyhow::anyhow!("default profile: {e}"))?
+        .with_seed(1);
+    let init = pods("init", w.init_namespace, w.init_pods, w.init_pod)?;
+    schedule_all(&mut framework, &mut snapshot, init)?;
+    let measured = if memory { 50_000 } else { w.measure_pods };
+    let measure = pods("measured", w.measure_namespace, measured, w.measure_pod)?;
+    let started = Instant::now();
+    schedule_all(&mut framework, &mut snapshot, measure)?;
+    let seconds = started.elapsed().as_secs_f64();
+    Ok(json!({
+        "bench": "schedule-only",
+        "workload": workload,
+        "nodes": w.nodes,
+        "init_pods": w.init_pods,
+        "measure_pods": measured,
+        "seconds": seconds,
+        "per_sec": measured as f64 / seconds,
+        "rss_before_mb": rss_before,
+        "rss_after_mb": rss_mb()?,
+    }))
+}
+
+/// A node as `rkube sim` registers it for the scheduler benchmark (4 CPUs,
+/// 32Gi, 110 pods, the zone label round-robin), Ready.
+fn sim_node(index: usize, zones: &[&str]) -> Result<k8s_openapi::api::core::v1::Node> {
+    let name = format!("sim-{index}");
+    let capacity =
+        json!({"cpu": "4", "memory": "32Gi", "pods": "110", "ephemeral-storage": "100Gi"});
+    Ok(serde_json::from_value(json!({
+        "metadata": {"name": name, "labels": {
+            "kubernetes.io/hostname": name,
+            "kubernetes.io/os": "linux",
+            "topology.kubernetes.io/zone": zones[index % zones.len()],
+            "topology.kubernetes.io/region": "sim",
+        }},
+        "status": {
+            "capacity": capacity, "allocatable": capacity,
+            "conditions": [{"type": "Ready", "status": "True"}],
+        },
+    }))?)
+}
+
+/// `count` pods from `template`, named `prefix-N`, decoded up front so
+/// that only scheduling is timed.
+fn pods(
+    prefix: &str,
+    namespace: &str,
+    count: usize,
+    template: fn() -> Value,
+) -> Result<Vec<Arc<rkube_scheduler::PodInfo>>> {
+    (0..count)
+        .map(|i| {
+            let mut pod = template();
+            pod["metadata"]["name"] = json!(format!("{prefix}-{i}"));
+            pod["metadata"]["namespace"] = json!(namespace);
+            pod["metadata"]["uid"] = json!(format!("{prefix}-{i}"));
+            Ok(rkube_scheduler::PodInfo::arc(serde_json::from_value(pod)?))
+        })
+        .collect()
+}
+
+fn schedule_all(
+    framework: &mut rkube_scheduler::Framework,
+    snapshot: &mut rkube_scheduler::Snapshot,
+    pods: Vec<Arc<rkube_scheduler::PodInfo>>,
+) -> Result<()> {
+    for pod in pods {
+        let decision = framework
+            .schedule(&pod, snapshot, rkube_scheduler::ScheduleOptions::default())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", pod.key))?;
+        snapshot.assume_pod(pod, &decision.node);
+    }
+    Ok(())
+}
+
+/// This process's RSS, in MB.
+fn rss_mb() -> Result<f64> {
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .context("no VmRSS in /proc/self/status")
+}
