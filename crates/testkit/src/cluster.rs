@@ -120,6 +120,11 @@ impl RkubeServer {
         panic!("rkube did not become ready:\n{}", self.log());
     }
 
+    /// The server process's id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// The admin kubeconfig the server wrote.
     pub fn kubeconfig(&self) -> PathBuf {
         self.dir.path().join("admin.kubeconfig")

@@ -14,6 +14,7 @@ mod disruption;
 mod durability;
 mod endpoints;
 mod errors;
+mod footprint;
 mod gc;
 mod generators;
 mod imperative;

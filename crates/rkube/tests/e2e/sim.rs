@@ -243,6 +243,39 @@ fn sim_nodes_pods_and_leases(backend: Backend) {
     .ok();
     let bound = get_json(&s, &["pod", "bound"]);
     assert_eq!(bound["spec"]["nodeName"], "sim-2");
+
+    // A binding's annotations land on the pod; the pod is written as the
+    // binding leaves it, but its metadata is still checked.
+    let annotated = pod("annotated", None, "Always", &[])
+        .replace("spec:\n", "spec:\n  schedulerName: by-hand\n");
+    create(&s, &annotated);
+    let bind_with = |annotations: &str| {
+        let body = format!(
+            r#"{{"apiVersion":"v1","kind":"Binding","metadata":{{"name":"annotated","annotations":{annotations}}},"target":{{"apiVersion":"v1","kind":"Node","name":"sim-0"}}}}"#
+        );
+        let file = crate::manifest(&s, "binding-annotated.json", &body);
+        s.kubectl(&[
+            "create",
+            "--raw",
+            "/api/v1/namespaces/default/pods/annotated/binding",
+            "-f",
+            &file,
+        ])
+    };
+    let err = bind_with(r#"{"not a key!": "x"}"#).err();
+    assert!(err.contains("metadata.annotations"), "{err}");
+    assert!(
+        get_json(&s, &["pod", "annotated"])["spec"]["nodeName"].is_null(),
+        "a refused binding changes nothing"
+    );
+    bind_with(r#"{"example.com/placed-by": "hand"}"#).ok();
+    let annotated = get_json(&s, &["pod", "annotated"]);
+    assert_eq!(annotated["spec"]["nodeName"], "sim-0");
+    assert_eq!(
+        annotated["metadata"]["annotations"]["example.com/placed-by"],
+        "hand"
+    );
+    assert_eq!(condition(&annotated, "PodScheduled")["status"], "True");
     let bound_ip = bound["status"]["podIP"].as_str().unwrap().to_owned();
     assert!(in_cidr(
         &bound_ip,
