@@ -35,7 +35,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use bytes::Bytes;
@@ -74,6 +74,8 @@ struct Shared {
     current: AtomicI64,
     /// The compaction point: history before it is gone.
     compacted: AtomicI64,
+    /// Transactions committed since the store was opened.
+    commits: AtomicU64,
     events: broadcast::Sender<Arc<Vec<Event>>>,
 }
 
@@ -182,7 +184,42 @@ fn latest(conn: &Connection, key: &str) -> rusqlite::Result<Option<Latest>> {
     .optional()
 }
 
+/// The newest row of a key without its value: what a write checks its
+/// precondition against (most writes never need the old value, so the
+/// writer does not read it).
+struct Head {
+    rev: Revision,
+    created: Revision,
+    deleted: bool,
+}
+
+fn head(conn: &Connection, key: &str) -> rusqlite::Result<Option<Head>> {
+    conn.prepare_cached(
+        "SELECT rev, created, deleted FROM kv WHERE key = ?1 ORDER BY rev DESC LIMIT 1",
+    )?
+    .query_row([key], |r| {
+        Ok(Head {
+            rev: r.get(0)?,
+            created: r.get(1)?,
+            deleted: r.get::<_, i64>(2)? != 0,
+        })
+    })
+    .optional()
+}
+
+/// The value written at a revision.
+fn value_at(conn: &Connection, rev: Revision) -> rusqlite::Result<Bytes> {
+    conn.prepare_cached("SELECT value FROM kv WHERE rev = ?1")?
+        .query_row([rev], |r| Ok(Bytes::from(r.get::<_, Vec<u8>>(0)?)))
+}
+
 impl SqliteStore {
+    /// Write transactions committed since the store was opened: with
+    /// group commit, concurrent writes share them.
+    pub fn commits(&self) -> u64 {
+        self.shared.commits.load(Ordering::Relaxed)
+    }
+
     /// Open (creating if needed) the store in the file at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
@@ -206,6 +243,7 @@ impl SqliteStore {
             readers: Mutex::new(Vec::new()),
             current: AtomicI64::new(current),
             compacted: AtomicI64::new(compacted),
+            commits: AtomicU64::new(0),
             events,
         });
         let writer_shared = Arc::downgrade(&shared);
@@ -610,7 +648,7 @@ impl Writer {
                 for write in writes {
                     match write {
                         Request::Create { key, value, reply } => {
-                            let prev = latest(&tx, &key)?;
+                            let prev = head(&tx, &key)?;
                             if prev.as_ref().is_some_and(|p| !p.deleted) {
                                 let _ = reply.send(Err(Error::AlreadyExists(key)));
                                 continue;
@@ -636,7 +674,7 @@ impl Writer {
                             expected,
                             reply,
                         } => {
-                            let prev = match latest(&tx, &key)? {
+                            let prev = match head(&tx, &key)? {
                                 Some(p) if !p.deleted => p,
                                 _ => {
                                     let _ = reply.send(Err(Error::NotFound(key)));
@@ -646,7 +684,7 @@ impl Writer {
                             if prev.rev != expected {
                                 let current = Box::new(KeyValue {
                                     key: key.clone(),
-                                    value: prev.value,
+                                    value: value_at(&tx, prev.rev)?,
                                     create_revision: prev.created,
                                     mod_revision: prev.rev,
                                 });
@@ -733,6 +771,7 @@ impl Writer {
                     return;
                 };
                 shared.current.store(self.next_rev - 1, Ordering::Release);
+                shared.commits.fetch_add(1, Ordering::Relaxed);
                 for p in pending {
                     match p {
                         Pending::Rev(reply, rev) => {

@@ -68,6 +68,37 @@ async fn state_and_revisions_survive_reopening() {
     assert_eq!(next, rev + 1);
 }
 
+/// Concurrent writers share commits (each is an fsync): 64 writers each
+/// waiting for their last write make commits of many writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_share_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path().join("state.db")).unwrap());
+    let (writers, each) = (64, 20);
+    let tasks: Vec<_> = (0..writers)
+        .map(|w| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for i in 0..each {
+                    let value = Bytes::from(vec![b'x'; 3000]);
+                    store.create(&format!("/t/{w}/{i}"), value).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let commits = store.commits();
+    assert!(
+        commits * 8 <= writers * each,
+        "{commits} commits for {} writes",
+        writers * each
+    );
+    let list = store.list("/t/", ListOptions::default()).await.unwrap();
+    assert_eq!(list.kvs.len() as u64, writers * each);
+}
+
 /// 100,000 updates of 100 keys with the compactor running leave a file of a
 /// few MB, not hundreds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
