@@ -20,8 +20,8 @@ use std::sync::Arc;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
 use k8s_openapi::schemars::{JsonSchema, Schema, SchemaGenerator};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::meta::validate_object_meta;
@@ -333,7 +333,7 @@ impl<S: Strategy> TypedKind<S> {
     /// which may carry new annotations, is checked here.
     fn admit_binding(obj: Value) -> Result<Value, Status> {
         let info = &S::INFO;
-        let meta: ObjectMeta = serde_json::from_value(obj["metadata"].clone())
+        let meta = ObjectMeta::deserialize(&obj["metadata"])
             .map_err(|e| Status::internal(format!("stored object is unreadable: {e}")))?;
         let mut errs = Errors::default();
         validate_object_meta(&meta, info, &mut errs);

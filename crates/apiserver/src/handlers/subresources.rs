@@ -9,7 +9,7 @@ use bytes::Bytes;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, Time};
 use rkube_api::labels::Selector;
 use rkube_api::meta::now;
-use rkube_api::registry::ResourceInfo;
+use rkube_api::registry::{Operation, ResourceInfo};
 use rkube_api::status::{Cause, Status};
 use rkube_api::validation::{ErrorType, FieldError};
 use serde_json::{Value, json};
@@ -232,13 +232,11 @@ pub async fn bind(ctx: Ctx, body: Bytes) -> Result<Response, Status> {
     let annotations = binding["metadata"]["annotations"].clone();
     let conflict = |why: String| Status::conflict("", "pods/binding", &name, &why);
     let dry_run = ctx.query.dry_run()?;
-    write::write_with_retries(
-        &ctx,
-        &name,
-        dry_run,
-        |current| {
-            let current = current.ok_or_else(|| ctx.not_found(&name))?;
-            let mut pod = current.clone();
+    // As upstream's binding storage: the pod is updated in storage
+    // directly, past the strategy and the field manager (a binding adds
+    // no managedFields entry); only its metadata, which may take the
+    // binding's annotations, is checked.
+    write::guaranteed_update(&ctx, &name, &rv, dry_run, |pod| {
             if !uid.is_empty() && pod["metadata"]["uid"] != uid.clone() {
                 return Err(conflict(format!(
                     "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
@@ -283,14 +281,13 @@ pub async fn bind(ctx: Ctx, body: Bytes) -> Result<Response, Status> {
                 out.push(scheduled.clone());
             }
             pod["status"]["conditions"] = Value::Array(out);
-            if let Some(m) = pod["metadata"].as_object_mut() {
-                m.remove("resourceVersion");
-            }
-            Ok((pod, rv.clone()))
-        },
-        Target::All,
-        write::Ownership::Update,
-    )
+            *pod = ctx
+                .served
+                .resource
+                .kind
+                .admit(std::mem::take(pod), Operation::Bind)?;
+            Ok(())
+    })
     .await?;
     Ok(success_201())
 }

@@ -37,8 +37,6 @@ pub enum Target {
     Status,
     /// `/finalize` (namespaces): only spec.finalizers changes.
     Finalize,
-    /// Internal writes that set spec and status together (binding).
-    All,
 }
 
 /// How a write's field ownership is recorded.
@@ -836,7 +834,6 @@ fn merge_for_update(
             merged["spec"]["finalizers"] = new["spec"]["finalizers"].clone();
             merged
         }
-        Target::All => new,
     };
 
     // Server-owned metadata always comes from the stored object.
@@ -957,7 +954,6 @@ pub async fn write_with_retries(
         }
         let op = match target {
             Target::Main => Operation::Update(&old),
-            Target::All => Operation::Bind,
             Target::Status | Target::Finalize => Operation::UpdateSubresource(&old),
         };
         let mut new = ctx.served.resource.kind.admit(merged, op)?;
@@ -1043,6 +1039,75 @@ pub async fn write_with_retries(
                     ctx.server.cache.remember_written(&key, obj.clone());
                 }
                 return Ok((200, obj));
+            }
+            Err(StoreError::Conflict { current, .. }) => {
+                if !asserted_rv.is_empty() {
+                    return Err(Status::stale(info.group, info.plural, name));
+                }
+                cur = Some(Arc::new(
+                    CachedObject::from_stored(
+                        &info,
+                        &ctx.rest(ns.as_deref(), name),
+                        &current.value,
+                        current.mod_revision,
+                    )
+                    .map_err(Status::internal)?,
+                ));
+            }
+            Err(StoreError::NotFound(_)) => return Err(ctx.not_found(name)),
+            Err(e) => return Err(store_err(ctx, name, e)),
+        }
+    }
+    Err(Status::conflict(
+        info.group,
+        info.plural,
+        name,
+        "too many concurrent updates; please retry",
+    ))
+}
+
+/// Update an object in storage directly, as upstream's `GuaranteedUpdate`
+/// under a subresource that bypasses the kind's strategy (pod bindings):
+/// `mutate` changes the parsed current object in place, or refuses; the
+/// write is retried on a conflict. No merge, no defaulting or validation
+/// beyond what `mutate` does, no managedFields entry. `asserted_rv` is
+/// the resourceVersion the client required ("" for none).
+pub async fn guaranteed_update(
+    ctx: &Ctx,
+    name: &str,
+    asserted_rv: &str,
+    dry_run: bool,
+    mutate: impl Fn(&mut Value) -> Result<(), Status>,
+) -> Result<Arc<CachedObject>, Status> {
+    let info = *ctx.info();
+    let ns = ctx.path.namespace.clone();
+    let ns_str = ns.as_deref().unwrap_or("");
+    let key = ctx.key(ns.as_deref(), name);
+    let mut cur = current(ctx, ns.as_deref(), name).await?;
+    for _ in 0..MAX_ATTEMPTS {
+        let Some(existing) = cur.take() else {
+            return Err(ctx.not_found(name));
+        };
+        if !asserted_rv.is_empty() && asserted_rv != existing.revision.to_string() {
+            return Err(Status::stale(info.group, info.plural, name));
+        }
+        let mut obj = existing.value()?;
+        mutate(&mut obj)?;
+        let bytes = stored_bytes(&mut obj)?;
+        if dry_run {
+            let written = written(&info, ns_str, name, &obj, &bytes, existing.revision)?;
+            return Ok(Arc::new(written));
+        }
+        match ctx
+            .server
+            .store
+            .update(&key, bytes.clone(), existing.revision)
+            .await
+        {
+            Ok(rev) => {
+                let obj = Arc::new(written(&info, ns_str, name, &obj, &bytes, rev)?);
+                ctx.server.cache.remember_written(&key, obj.clone());
+                return Ok(obj);
             }
             Err(StoreError::Conflict { current, .. }) => {
                 if !asserted_rv.is_empty() {

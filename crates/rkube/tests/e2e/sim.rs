@@ -276,6 +276,14 @@ fn sim_nodes_pods_and_leases(backend: Backend) {
         "hand"
     );
     assert_eq!(condition(&annotated, "PodScheduled")["status"], "True");
+    // As upstream's, a binding is written past the field manager: nobody
+    // owns the node name or the binding's annotations.
+    let managed =
+        get_json(&s, &["pod", "annotated", "--show-managed-fields"])["metadata"]["managedFields"]
+            .to_string();
+    assert!(managed.contains("f:schedulerName"), "{managed}");
+    assert!(!managed.contains("f:nodeName"), "{managed}");
+    assert!(!managed.contains("placed-by"), "{managed}");
     let bound_ip = bound["status"]["podIP"].as_str().unwrap().to_owned();
     assert!(in_cidr(
         &bound_ip,
