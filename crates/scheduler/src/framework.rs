@@ -525,11 +525,11 @@ pub struct ScheduleDecision {
 
 impl ScheduleDecision {
     /// A one-line explanation: the winner's scores per plugin and the
-    /// runner-up's (for the binding's event).
+    /// runner-up's (for the binding's `Scheduled` event).
     pub fn explain(&self) -> String {
         let mut s = format!(
-            "{} of {} feasible nodes ({} evaluated): {}",
-            self.node, self.feasible_nodes, self.evaluated_nodes, self.winner
+            "best of {} feasible nodes ({} evaluated): {}",
+            self.feasible_nodes, self.evaluated_nodes, self.winner
         );
         match &self.runner_up {
             Some(r) => s.push_str(&format!("; runner-up {r}")),
@@ -1296,7 +1296,7 @@ mod tests {
         assert_eq!(fit.score, 97);
         let text = d.explain();
         assert!(
-            text.starts_with("idle of 2 feasible nodes (2 evaluated): idle scored"),
+            text.starts_with("best of 2 feasible nodes (2 evaluated): idle scored"),
             "{text}"
         );
         assert!(text.contains("runner-up busy scored"), "{text}");

@@ -123,9 +123,13 @@ fn pods_are_scheduled_and_run(backend: Backend) {
         .find(|e| e.1 == "Scheduled")
         .unwrap_or_else(|| panic!("no Scheduled event: {events:?}"));
     assert_eq!(scheduled.0, "Normal");
-    assert_eq!(
-        scheduled.2,
-        format!("Successfully assigned default/a to {}", nodes[0])
+    // Upstream's message, then why (see describe_shows_why_a_node_was_chosen).
+    assert!(
+        scheduled.2.starts_with(&format!(
+            "Successfully assigned default/a to {}; ",
+            nodes[0]
+        )),
+        "{scheduled:?}"
     );
     // As upstream's: reported by the default-scheduler.
     let list = get_json(&s, &["events", "--field-selector", "reason=Scheduled"]);
@@ -399,22 +403,25 @@ fn describe_shows_why_a_node_was_chosen() {
     let node = wait_bound(&s, &["why"]).remove(0);
     let describe = eventually(&s, "the explanation", 10, || {
         let d = s.kubectl(&["describe", "pod", "why"]).ok();
-        d.contains("SchedulingExplained").then_some(d)
+        d.contains("Successfully assigned").then_some(d)
     });
-    assert!(
-        describe.contains(&format!("Successfully assigned default/why to {node}")),
-        "{describe}"
-    );
+    // One event says where and why: upstream's message, then the scores.
     let explained = describe
         .lines()
-        .find(|l| l.contains("SchedulingExplained"))
+        .find(|l| l.contains("Successfully assigned"))
         .unwrap();
     assert!(
+        explained.contains("Normal") && explained.contains("Scheduled"),
+        "{explained}"
+    );
+    assert!(
         explained.contains(&format!(
-            "{node} of 3 feasible nodes (3 evaluated): {node} scored "
+            "Successfully assigned default/why to {node}; \
+             best of 3 feasible nodes (3 evaluated): {node} scored "
         )),
         "{explained}"
     );
+    assert!(!describe.contains("SchedulingExplained"), "{describe}");
     assert!(explained.contains("TaintToleration 100×3"), "{explained}");
     assert!(explained.contains("; runner-up sim-"), "{explained}");
 
@@ -470,7 +477,7 @@ profiles:
     let nodes = wait_bound(&s, &["packed-0", "packed-1", "packed-2"]);
     assert!(nodes.iter().all(|n| *n == nodes[0]), "{nodes:?}");
     let events = events_of(&s, "packed-1");
-    let explained = events.iter().find(|e| e.1 == "SchedulingExplained");
+    let explained = events.iter().find(|e| e.1 == "Scheduled");
     assert!(
         explained.is_some_and(|e| !e.2.contains("NodeResourcesBalancedAllocation")),
         "{events:?}"

@@ -12,8 +12,12 @@
 //!
 //! | reason | type | message |
 //! | --- | --- | --- |
-//! | `Scheduled` | Normal | `Successfully assigned <ns>/<pod> to <node>` |
-//! | [`EXPLAINED`] | Normal | the winner's score per plugin and the runner-up's ([`crate::ScheduleDecision::explain`]); with the pod annotation `scheduler.rkube.io/explain: all`, further events list every feasible node's breakdown |
+//! | `Scheduled` | Normal | upstream's `Successfully assigned <ns>/<pod> to <node>`, followed by why: the winner's score per plugin and the runner-up's ([`crate::ScheduleDecision::explain`]) |
+//! | [`EXPLAINED`] | Normal | only with the pod annotation `scheduler.rkube.io/explain: all`: every feasible node's breakdown |
+//!
+//! The explanation rides in the `Scheduled` event rather than an event of
+//! its own: an event is a write, a stored object and a watch event, and a
+//! second one per pod made events half of what scheduling costs the API.
 //! | `FailedScheduling` | Warning | the [`crate::FitError`] (`0/3 nodes are available: ...`); a repeat of the same message updates the event's `series` instead of creating another |
 //! | `Preempted` | Normal | on a victim: `Preempted by pod <uid> on node <node>` |
 
@@ -40,7 +44,8 @@ pub const MAX_WRITES_IN_FLIGHT: usize = 64;
 /// The field manager of the scheduler's writes (upstream's).
 pub const FIELD_MANAGER: &str = "kube-scheduler";
 
-/// The reason of the event that explains a binding.
+/// The reason of the events listing every feasible node's scores (on
+/// request, see [`scheduled_messages`]).
 pub const EXPLAINED: &str = "SchedulingExplained";
 
 /// The longest event message (events/v1's `note` limit, which upstream's
@@ -83,13 +88,18 @@ pub fn truncate_message(message: &str) -> String {
     format!("{}{SUFFIX}", &message[..end])
 }
 
-/// The messages of the events explaining a decision: the one-line
-/// explanation, then (when the decision kept every feasible node's
-/// breakdown) the breakdowns, highest total first, packed into messages of
-/// at most [`MAX_MESSAGE`] bytes, at most [`MAX_EXPLAIN_ALL_EVENTS`] of
-/// them; the last one says how many nodes were left out.
-pub fn explanation_messages(decision: &ScheduleDecision) -> Vec<String> {
-    let mut out = vec![truncate_message(&decision.explain())];
+/// The messages of the events a binding writes: first the `Scheduled`
+/// event's (upstream's message, then the one-line explanation), then, when
+/// the decision kept every feasible node's breakdown, the [`EXPLAINED`]
+/// events' breakdowns, highest total first, packed into messages of at
+/// most [`MAX_MESSAGE`] bytes, at most [`MAX_EXPLAIN_ALL_EVENTS`] of them;
+/// the last one says how many nodes were left out.
+pub fn scheduled_messages(pod: &str, decision: &ScheduleDecision) -> Vec<String> {
+    let mut out = vec![truncate_message(&format!(
+        "Successfully assigned {pod} to {}; {}",
+        decision.node,
+        decision.explain()
+    ))];
     let total = decision.all.len();
     if total == 0 {
         return out;
@@ -294,7 +304,8 @@ impl Writer {
     }
 
     /// Bind a pod to the decision's node; on success write the `Scheduled`
-    /// event and the explanation, on failure report an [`Outcome`].
+    /// event (and, on request, the [`EXPLAINED`] ones), on failure report
+    /// an [`Outcome`].
     pub fn bind(&self, controller: &str, pod: Arc<PodInfo>, decision: ScheduleDecision) {
         let (w, controller) = (self.clone(), controller.to_string());
         self.spawn(async move {
@@ -317,17 +328,13 @@ impl Writer {
             match result {
                 Ok(_) => {
                     debug!(pod = %key, node = %node, "bound: {}", decision.explain());
-                    let scheduled = PodEvent {
-                        type_: "Normal",
-                        reason: "Scheduled",
-                        action: "Binding",
-                        message: format!("Successfully assigned {} to {node}", pod.key),
-                    };
-                    w.create_event(&controller, &pod, scheduled).await;
-                    for message in explanation_messages(&decision) {
+                    for (i, message) in scheduled_messages(&pod.key, &decision)
+                        .into_iter()
+                        .enumerate()
+                    {
                         let ev = PodEvent {
                             type_: "Normal",
-                            reason: EXPLAINED,
+                            reason: if i == 0 { "Scheduled" } else { EXPLAINED },
                             action: "Binding",
                             message,
                         };
@@ -612,26 +619,27 @@ mod tests {
     }
 
     #[test]
-    fn one_explanation_without_explain_all() {
-        let m = explanation_messages(&decision(0));
+    fn one_event_without_explain_all() {
+        let m = scheduled_messages("default/p", &decision(0));
         assert_eq!(m.len(), 1);
         assert_eq!(
             m[0],
-            "n0 of 2 feasible nodes (2 evaluated): n0 scored 390 (NodeResourcesFit 90×1, \
-             TaintToleration 100×3); runner-up n1 scored 380 (NodeResourcesFit 90×1, TaintToleration 100×3)"
+            "Successfully assigned default/p to n0; best of 2 feasible nodes (2 evaluated): \
+             n0 scored 390 (NodeResourcesFit 90×1, TaintToleration 100×3); \
+             runner-up n1 scored 380 (NodeResourcesFit 90×1, TaintToleration 100×3)"
         );
     }
 
     #[test]
     fn explain_all_is_packed_and_capped() {
-        let m = explanation_messages(&decision(3));
+        let m = scheduled_messages("default/p", &decision(3));
         assert_eq!(m.len(), 2);
         assert!(
             m[1].starts_with("scores of feasible nodes 1-3 of 3: n0 scored 390 ("),
             "{}",
             m[1]
         );
-        let m = explanation_messages(&decision(5000));
+        let m = scheduled_messages("default/p", &decision(5000));
         assert_eq!(m.len(), 1 + MAX_EXPLAIN_ALL_EVENTS);
         assert!(m.iter().all(|s| s.len() <= MAX_MESSAGE));
         let last = m.last().unwrap();
