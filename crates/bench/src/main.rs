@@ -111,10 +111,15 @@ fn main() -> Result<()> {
                     clients: if rest.len() > 3 {
                         arg(&rest, 3, "CLIENTS")?
                     } else {
-                        64
+                        schedule::DEFAULT_CLIENTS
                     },
                     run_pods,
                     heartbeats,
+                    server_pid: args
+                        .iter()
+                        .find_map(|a| a.strip_prefix("--server-pid="))
+                        .map(|p| p.parse().context("--server-pid"))
+                        .transpose()?,
                 },
             ))
         }

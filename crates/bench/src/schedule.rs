@@ -1,5 +1,5 @@
 //! `rkube-bench schedule KUBECONFIG WORKLOAD [CLIENTS] [--run-pods]
-//! [--no-heartbeats]`: the scheduler end to end through the API, in the
+//! [--no-heartbeats] [--server-pid=PID]`: the scheduler end to end through the API, in the
 //! manner of upstream's `test/integration/scheduler_perf`.
 //!
 //! For one workload (the shapes of upstream's test cases: node capacity,
@@ -15,7 +15,8 @@
 //!    `--no-heartbeats` stops the heartbeats (upstream's nodes have none);
 //! 2. the existing pods ("initPods") are created and waited for (bound);
 //! 3. the measured pods are created as fast as CLIENTS keep-alive
-//!    connections allow, while one watch of bound pods
+//!    connections allow (by default [`DEFAULT_CLIENTS`], the 30 parallel
+//!    creators of upstream's `CreatePod`), while one watch of bound pods
 //!    (`fieldSelector=spec.nodeName!=`, from the resourceVersion of a list
 //!    made before any pod existed) records when each was bound.
 //!
@@ -25,7 +26,10 @@
 //! two are close, the API server's create path is the limit, not the
 //! scheduler), how fast the pods left after the creates were done were
 //! bound (then only the scheduler and the binding writes are at work), and
-//! create-to-bound latencies.
+//! create-to-bound latencies. With `--server-pid`, the server's CPU time
+//! over the measured pods, per pod, and this process's: on a machine
+//! whose cores are all busy the rate follows the CPU per pod, so that is
+//! the figure to compare between versions.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -481,6 +485,12 @@ impl Creator {
 
 // ---------------------------------------------------------------- the bench
 
+/// Concurrent creators by default: upstream's scheduler_perf creates its
+/// pods with 30 workers (`workqueue.ParallelizeUntil(ctx, 30, ...)`).
+/// More only queue pods faster than any scheduler binds them, which
+/// measures the backlog, not the scheduler.
+pub const DEFAULT_CLIENTS: usize = 30;
+
 /// Options of the `schedule` mode.
 pub struct Options {
     /// Concurrent connections creating pods.
@@ -491,6 +501,22 @@ pub struct Options {
     /// during the run (the kubelet's 10 s and 1 min); upstream's
     /// scheduler_perf nodes have no heartbeats.
     pub heartbeats: bool,
+    /// The server's process id, when it runs on this machine: its CPU
+    /// time over the measured pods is reported per pod.
+    pub server_pid: Option<u32>,
+}
+
+/// CPU seconds (user + system) a process has used so far.
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command (which may hold spaces), from `state` on:
+    // utime and stime are the 12th and 13th.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    Some(ticks / hz)
 }
 
 /// Run `workload` against the server of `kubeconfig`.
@@ -587,6 +613,11 @@ pub async fn run(kubeconfig: &str, workload: &str, opts: Options) -> Result<Valu
     let init_s = t.elapsed().as_secs_f64();
 
     // The measured pods.
+    let server_pid = opts.server_pid.map(|p| p.to_string());
+    let cpu_at_start = (
+        server_pid.as_deref().and_then(cpu_seconds),
+        cpu_seconds("self"),
+    );
     let t0 = tracker.now();
     creator
         .create(
@@ -600,6 +631,11 @@ pub async fn run(kubeconfig: &str, workload: &str, opts: Options) -> Result<Valu
         .context("creating the measured pods")?;
     let created = tracker.now();
     let complete = wait_bound(&tracker, &tracker.measured, w.measure_pods, stall).await;
+    // CPU per measured pod, in µs: the server's and this process's.
+    let per_pod =
+        |start: Option<f64>, end: Option<f64>| Some((end? - start?) * 1e6 / w.measure_pods as f64);
+    let server_cpu_us = per_pod(cpu_at_start.0, server_pid.as_deref().and_then(cpu_seconds));
+    let bench_cpu_us = per_pod(cpu_at_start.1, cpu_seconds("self"));
     if !complete && watch.is_finished() {
         (&mut watch).await??;
     }
@@ -676,6 +712,8 @@ pub async fn run(kubeconfig: &str, workload: &str, opts: Options) -> Result<Valu
         "p50_create_to_bound_ms": percentile(&latency, 0.5),
         "p99_create_to_bound_ms": percentile(&latency, 0.99),
         "bound_per_half_second": timeline,
+        "server_cpu_us_per_pod": server_cpu_us,
+        "bench_cpu_us_per_pod": bench_cpu_us,
         "setup_nodes_s": nodes_s,
         "setup_init_pods_s": init_s,
     }))
