@@ -1040,30 +1040,18 @@ pub async fn write_with_retries(
                 }
                 return Ok((200, obj));
             }
-            Err(StoreError::Conflict { current, .. }) => {
-                if !asserted_rv.is_empty() {
-                    return Err(Status::stale(info.group, info.plural, name));
-                }
-                cur = Some(Arc::new(
-                    CachedObject::from_stored(
-                        &info,
-                        &ctx.rest(ns.as_deref(), name),
-                        &current.value,
-                        current.mod_revision,
-                    )
-                    .map_err(Status::internal)?,
-                ));
+            Err(e) => {
+                cur = Some(after_failed_update(
+                    ctx,
+                    ns.as_deref(),
+                    name,
+                    &asserted_rv,
+                    e,
+                )?)
             }
-            Err(StoreError::NotFound(_)) => return Err(ctx.not_found(name)),
-            Err(e) => return Err(store_err(ctx, name, e)),
         }
     }
-    Err(Status::conflict(
-        info.group,
-        info.plural,
-        name,
-        "too many concurrent updates; please retry",
-    ))
+    Err(too_many_attempts(&info, name))
 }
 
 /// Update an object in storage directly, as upstream's `GuaranteedUpdate`
@@ -1109,30 +1097,57 @@ pub async fn guaranteed_update(
                 ctx.server.cache.remember_written(&key, obj.clone());
                 return Ok(obj);
             }
-            Err(StoreError::Conflict { current, .. }) => {
-                if !asserted_rv.is_empty() {
-                    return Err(Status::stale(info.group, info.plural, name));
-                }
-                cur = Some(Arc::new(
-                    CachedObject::from_stored(
-                        &info,
-                        &ctx.rest(ns.as_deref(), name),
-                        &current.value,
-                        current.mod_revision,
-                    )
-                    .map_err(Status::internal)?,
-                ));
+            Err(e) => {
+                cur = Some(after_failed_update(
+                    ctx,
+                    ns.as_deref(),
+                    name,
+                    asserted_rv,
+                    e,
+                )?)
             }
-            Err(StoreError::NotFound(_)) => return Err(ctx.not_found(name)),
-            Err(e) => return Err(store_err(ctx, name, e)),
         }
     }
-    Err(Status::conflict(
+    Err(too_many_attempts(&info, name))
+}
+
+/// What an update loop does when the store refused its write: on a
+/// conflict the client did not cause (no resourceVersion asserted), go
+/// on with the object the store has now; otherwise the error.
+fn after_failed_update(
+    ctx: &Ctx,
+    ns: Option<&str>,
+    name: &str,
+    asserted_rv: &str,
+    e: StoreError,
+) -> Result<Arc<CachedObject>, Status> {
+    let info = ctx.info();
+    match e {
+        StoreError::Conflict { .. } if !asserted_rv.is_empty() => {
+            Err(Status::stale(info.group, info.plural, name))
+        }
+        StoreError::Conflict { current, .. } => Ok(Arc::new(
+            CachedObject::from_stored(
+                info,
+                &ctx.rest(ns, name),
+                &current.value,
+                current.mod_revision,
+            )
+            .map_err(Status::internal)?,
+        )),
+        StoreError::NotFound(_) => Err(ctx.not_found(name)),
+        e => Err(store_err(ctx, name, e)),
+    }
+}
+
+/// An update loop that kept losing races.
+fn too_many_attempts(info: &ResourceInfo, name: &str) -> Status {
+    Status::conflict(
         info.group,
         info.plural,
         name,
         "too many concurrent updates; please retry",
-    ))
+    )
 }
 
 /// `DeleteOptions` of a request, from its body and query.
