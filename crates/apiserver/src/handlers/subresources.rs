@@ -237,56 +237,56 @@ pub async fn bind(ctx: Ctx, body: Bytes) -> Result<Response, Status> {
     // no managedFields entry); only its metadata, which may take the
     // binding's annotations, is checked.
     write::guaranteed_update(&ctx, &name, &rv, dry_run, |pod| {
-            if !uid.is_empty() && pod["metadata"]["uid"] != uid.clone() {
-                return Err(conflict(format!(
-                    "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
-                    pod["metadata"]["uid"].as_str().unwrap_or("")
-                )));
+        if !uid.is_empty() && pod["metadata"]["uid"] != uid.clone() {
+            return Err(conflict(format!(
+                "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                pod["metadata"]["uid"].as_str().unwrap_or("")
+            )));
+        }
+        if !pod["metadata"]["deletionTimestamp"].is_null() {
+            return Err(conflict(format!("pod {name} is being deleted, cannot be assigned to a host")));
+        }
+        if let Some(assigned) = pod["spec"]["nodeName"].as_str().filter(|n| !n.is_empty()) {
+            return Err(conflict(format!("pod {name} is already assigned to node {assigned:?}")));
+        }
+        if pod["spec"]["schedulingGates"].as_array().is_some_and(|g| !g.is_empty()) {
+            return Err(conflict(format!("pod {name} has non-empty .spec.schedulingGates")));
+        }
+        pod["spec"]["nodeName"] = Value::from(node.clone());
+        if let Some(extra) = annotations.as_object() {
+            for (k, v) in extra {
+                pod["metadata"]["annotations"][k] = v.clone();
             }
-            if !pod["metadata"]["deletionTimestamp"].is_null() {
-                return Err(conflict(format!("pod {name} is being deleted, cannot be assigned to a host")));
-            }
-            if let Some(assigned) = pod["spec"]["nodeName"].as_str().filter(|n| !n.is_empty()) {
-                return Err(conflict(format!("pod {name} is already assigned to node {assigned:?}")));
-            }
-            if pod["spec"]["schedulingGates"].as_array().is_some_and(|g| !g.is_empty()) {
-                return Err(conflict(format!("pod {name} has non-empty .spec.schedulingGates")));
-            }
-            pod["spec"]["nodeName"] = Value::from(node.clone());
-            if let Some(extra) = annotations.as_object() {
-                for (k, v) in extra {
-                    pod["metadata"]["annotations"][k] = v.clone();
-                }
-            }
-            let now = serde_json::to_value(Time(now())).map_err(Status::internal)?;
-            let scheduled = json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": now});
-            let conditions = pod["status"]["conditions"].as_array().cloned().unwrap_or_default();
-            let mut replaced = false;
-            let mut out: Vec<Value> = conditions
-                .into_iter()
-                .map(|c| {
-                    if c["type"] == "PodScheduled" {
-                        replaced = true;
-                        let mut s = scheduled.clone();
-                        if c["status"] == "True" {
-                            s["lastTransitionTime"] = c["lastTransitionTime"].clone();
-                        }
-                        s
-                    } else {
-                        c
+        }
+        let now = serde_json::to_value(Time(now())).map_err(Status::internal)?;
+        let scheduled = json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": now});
+        let conditions = pod["status"]["conditions"].as_array().cloned().unwrap_or_default();
+        let mut replaced = false;
+        let mut out: Vec<Value> = conditions
+            .into_iter()
+            .map(|c| {
+                if c["type"] == "PodScheduled" {
+                    replaced = true;
+                    let mut s = scheduled.clone();
+                    if c["status"] == "True" {
+                        s["lastTransitionTime"] = c["lastTransitionTime"].clone();
                     }
-                })
-                .collect();
-            if !replaced {
-                out.push(scheduled.clone());
-            }
-            pod["status"]["conditions"] = Value::Array(out);
-            *pod = ctx
-                .served
-                .resource
-                .kind
-                .admit(std::mem::take(pod), Operation::Bind)?;
-            Ok(())
+                    s
+                } else {
+                    c
+                }
+            })
+            .collect();
+        if !replaced {
+            out.push(scheduled.clone());
+        }
+        pod["status"]["conditions"] = Value::Array(out);
+        *pod = ctx
+            .served
+            .resource
+            .kind
+            .admit(std::mem::take(pod), Operation::Bind)?;
+        Ok(())
     })
     .await?;
     Ok(success_201())
