@@ -323,9 +323,7 @@ impl<S: Strategy> TypedKind<S> {
             ))
         })
     }
-}
 
-impl<S: Strategy> TypedKind<S> {
     /// A stored pod with `nodeName`, the `PodScheduled` condition and the
     /// binding's annotations set. Upstream's binding storage writes it as
     /// it is, without the kind's defaulting and validation (the rest of

@@ -1421,27 +1421,10 @@ pub async fn delete_object(
                 let o = written(&info, ns.as_deref().unwrap_or(""), name, &obj, &bytes, rev)?;
                 return Ok((false, Arc::new(o)));
             }
-            Err(StoreError::Conflict { current, .. }) => {
-                cur = Some(Arc::new(
-                    CachedObject::from_stored(
-                        &info,
-                        &ctx.rest(ns.as_deref(), name),
-                        &current.value,
-                        current.mod_revision,
-                    )
-                    .map_err(Status::internal)?,
-                ));
-            }
-            Err(StoreError::NotFound(_)) => return Err(ctx.not_found(name)),
-            Err(e) => return Err(store_err(ctx, name, e)),
+            Err(e) => cur = Some(after_failed_update(ctx, ns.as_deref(), name, "", e)?),
         }
     }
-    Err(Status::conflict(
-        info.group,
-        info.plural,
-        name,
-        "too many concurrent updates; please retry",
-    ))
+    Err(too_many_attempts(&info, name))
 }
 
 /// The propagation policy of a kind when the client names none.

@@ -14,12 +14,12 @@
 //! | --- | --- | --- |
 //! | `Scheduled` | Normal | upstream's `Successfully assigned <ns>/<pod> to <node>`, followed by why: the winner's score per plugin and the runner-up's ([`crate::ScheduleDecision::explain`]) |
 //! | [`EXPLAINED`] | Normal | only with the pod annotation `scheduler.rkube.io/explain: all`: every feasible node's breakdown |
+//! | `FailedScheduling` | Warning | the [`crate::FitError`] (`0/3 nodes are available: ...`); a repeat of the same message updates the event's `series` instead of creating another |
+//! | `Preempted` | Normal | on a victim: `Preempted by pod <uid> on node <node>` |
 //!
 //! The explanation rides in the `Scheduled` event rather than an event of
 //! its own: an event is a write, a stored object and a watch event, and a
 //! second one per pod made events half of what scheduling costs the API.
-//! | `FailedScheduling` | Warning | the [`crate::FitError`] (`0/3 nodes are available: ...`); a repeat of the same message updates the event's `series` instead of creating another |
-//! | `Preempted` | Normal | on a victim: `Preempted by pod <uid> on node <node>` |
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -282,7 +282,7 @@ impl Writer {
     }
 
     /// Create an object without decoding the server's copy of it, which
-    /// no caller reads (a scheduled pod costs two events; decoding each
+    /// no caller reads (every scheduled pod costs an event; decoding each
     /// response in full, field ownership included, was wasted work).
     async fn create_unread<K>(&self, namespace: &str, obj: &K) -> Result<(), kube::Error>
     where
